@@ -1,0 +1,6 @@
+//! Rules of the `images` group.
+
+use crate::registry::Rule;
+
+/// Every rule of the group.
+pub const RULES: &[Rule] = &[];

@@ -1,0 +1,573 @@
+//! YAML (and JSON, its subset) to JSON values, recording the line of every field.
+//!
+//! Built on the event parser of `yaml-rust2` with an explicit stack, so deep nesting costs
+//! heap, not call stack, and is bounded by [`Limits::max_depth`]. Aliases are expanded with a
+//! budget ([`Limits::max_alias_nodes`]) that stops "billion laughs" documents.
+
+use crate::error::LoadError;
+use crate::resolve;
+use palisade_model::{Positions, escape_token, pointer_hash};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Bounds that keep hostile input from exhausting the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of mappings and sequences accepted.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion may add to one file.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 200,
+            max_alias_nodes: 100_000,
+        }
+    }
+}
+
+/// One YAML document read from a file.
+#[derive(Debug)]
+pub struct Document {
+    /// The document as JSON.
+    pub value: Value,
+    /// Line of its first node.
+    pub line: u32,
+    /// 0-based index in its file.
+    pub index: u32,
+    /// Line of every field.
+    pub fields: FieldLines,
+}
+
+/// Lines of a document's fields by JSON pointer, before they are split per object.
+#[derive(Debug, Default)]
+pub struct FieldLines {
+    arena: String,
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl FieldLines {
+    fn record(&mut self, pointer: &str, line: u32) {
+        let start = self.arena.len() as u32;
+        self.arena.push_str(pointer);
+        self.entries.push((start, pointer.len() as u32, line));
+    }
+
+    /// The index of the fields under `prefix` (a pointer, `""` for the whole document), with
+    /// `prefix` removed from their pointers.
+    pub fn positions_under(&self, prefix: &str) -> Positions {
+        let entries = self
+            .entries
+            .iter()
+            .filter_map(|&(start, len, line)| {
+                let pointer = self.arena.get(start as usize..(start + len) as usize)?;
+                let rest = pointer.strip_prefix(prefix)?;
+                (rest.is_empty() || rest.starts_with('/')).then(|| (pointer_hash(rest), line))
+            })
+            .collect();
+        Positions::from_entries(entries)
+    }
+}
+
+/// Result of reading one file: every document before the first syntax error, the error, and
+/// warnings (duplicate keys) that do not stop reading.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Documents read, empty ones left out.
+    pub documents: Vec<Document>,
+    /// The syntax error that stopped reading, if any.
+    pub error: Option<LoadError>,
+    /// Problems that did not stop reading.
+    pub warnings: Vec<LoadError>,
+}
+
+/// Reads every document of a YAML or JSON text.
+pub fn parse(text: &str, limits: Limits) -> Parsed {
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder::new(limits);
+    let mut parsed = Parsed::default();
+    loop {
+        let (event, mark) = match parser.next_token() {
+            Ok(ev) => ev,
+            Err(e) => {
+                let m = e.marker();
+                parsed.error = Some(LoadError::syntax(
+                    line_of(m),
+                    m.col() as u32 + 1,
+                    e.info().to_string(),
+                ));
+                break;
+            }
+        };
+        match builder.on_event(event, mark) {
+            Ok(Step::Continue) => {}
+            Ok(Step::Document(doc)) => parsed.documents.push(doc),
+            Ok(Step::End) => break,
+            Err(e) => {
+                parsed.error = Some(e);
+                break;
+            }
+        }
+    }
+    parsed.warnings = builder.warnings;
+    parsed
+}
+
+fn line_of(mark: &Marker) -> u32 {
+    mark.line().max(1) as u32
+}
+
+enum Step {
+    Continue,
+    Document(Document),
+    End,
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        ptr_len: usize,
+        nodes_at_start: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<Key>,
+        merges: Vec<Value>,
+        anchor: usize,
+        ptr_len: usize,
+        nodes_at_start: usize,
+        line: u32,
+    },
+}
+
+enum Key {
+    Name(String),
+    Merge,
+}
+
+struct Builder {
+    limits: Limits,
+    ptr: String,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Value, usize)>,
+    fields: FieldLines,
+    doc_line: u32,
+    doc_index: u32,
+    in_document: bool,
+    nodes: usize,
+    own_nodes: usize,
+    alias_nodes: usize,
+    warnings: Vec<LoadError>,
+}
+
+impl Builder {
+    fn new(limits: Limits) -> Self {
+        Builder {
+            limits,
+            ptr: String::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            fields: FieldLines::default(),
+            doc_line: 0,
+            doc_index: 0,
+            in_document: false,
+            nodes: 0,
+            own_nodes: 0,
+            alias_nodes: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn on_event(&mut self, event: Event, mark: Marker) -> Result<Step, LoadError> {
+        let line = line_of(&mark);
+        match event {
+            Event::StreamEnd => return Ok(Step::End),
+            Event::DocumentStart => {
+                self.in_document = true;
+                self.doc_line = 0;
+                self.fields = FieldLines::default();
+                self.anchors.clear();
+            }
+            Event::DocumentEnd => self.in_document = false,
+            Event::Scalar(text, style, anchor, tag) => {
+                let is_key = self.expects_key();
+                self.begin_node(line)?;
+                let value = scalar_value(&text, style, tag.as_ref())
+                    .map_err(|m| LoadError::syntax(line, mark.col() as u32 + 1, m))?;
+                if is_key && style == TScalarStyle::Plain && text == "<<" {
+                    return self.set_merge_key();
+                }
+                self.nodes += 1;
+                self.own_nodes += 1;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, (value.clone(), 1));
+                }
+                return self.finish(value, line, &text);
+            }
+            Event::Alias(id) => {
+                let is_key = self.expects_key();
+                self.begin_node(line)?;
+                let size = self.anchors.get(&id).map(|a| a.1).ok_or_else(|| {
+                    LoadError::syntax(line, mark.col() as u32 + 1, "unknown alias".into())
+                })?;
+                self.alias_nodes += size;
+                // Checked before the copy is made: the copy is what a bomb is made of.
+                if self.alias_nodes > self.limits.max_alias_nodes.max(self.own_nodes * 10) {
+                    return Err(LoadError::syntax(
+                        line,
+                        mark.col() as u32 + 1,
+                        format!(
+                            "excessive aliasing: aliases expand to more than {} nodes \
+                             (a YAML alias bomb?)",
+                            self.alias_nodes
+                        ),
+                    ));
+                }
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .map(|a| a.0.clone())
+                    .unwrap_or_default();
+                self.nodes += size;
+                let text = if is_key {
+                    value.as_str().unwrap_or_default().to_string()
+                } else {
+                    String::new()
+                };
+                return self.finish(value, line, &text);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.reject_complex_key(line, &mark)?;
+                self.begin_node(line)?;
+                self.push(
+                    Frame::Seq {
+                        items: Vec::new(),
+                        anchor,
+                        ptr_len: self.ptr.len(),
+                        nodes_at_start: self.nodes,
+                    },
+                    line,
+                )?;
+            }
+            Event::MappingStart(anchor, _) => {
+                self.reject_complex_key(line, &mark)?;
+                self.begin_node(line)?;
+                self.push(
+                    Frame::Map {
+                        map: Map::new(),
+                        key: None,
+                        merges: Vec::new(),
+                        anchor,
+                        ptr_len: self.ptr.len(),
+                        nodes_at_start: self.nodes,
+                        line,
+                    },
+                    line,
+                )?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => return self.close(line),
+            Event::StreamStart | Event::Nothing => {}
+        }
+        Ok(Step::Continue)
+    }
+
+    fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    fn reject_complex_key(&self, line: u32, mark: &Marker) -> Result<(), LoadError> {
+        if self.expects_key() {
+            return Err(LoadError::syntax(
+                line,
+                mark.col() as u32 + 1,
+                "a mapping key must be a scalar; Kubernetes cannot read complex keys".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, frame: Frame, line: u32) -> Result<(), LoadError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(LoadError::syntax(
+                line,
+                1,
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        self.nodes += 1;
+        self.own_nodes += 1;
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Records the pointer and line of a node that starts here.
+    fn begin_node(&mut self, line: u32) -> Result<(), LoadError> {
+        match self.stack.last() {
+            None => {
+                if self.doc_line == 0 {
+                    self.doc_line = line;
+                }
+                self.fields.record("", line);
+            }
+            Some(Frame::Seq { items, .. }) => {
+                use std::fmt::Write;
+                let _ = write!(self.ptr, "/{}", items.len());
+                self.fields.record(&self.ptr, line);
+            }
+            Some(Frame::Map { .. }) => {}
+        }
+        Ok(())
+    }
+
+    fn set_merge_key(&mut self) -> Result<Step, LoadError> {
+        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+            *key = Some(Key::Merge);
+        }
+        Ok(Step::Continue)
+    }
+
+    /// A node is complete: store it in its parent, or return the document.
+    fn finish(&mut self, value: Value, line: u32, text: &str) -> Result<Step, LoadError> {
+        match self.stack.last_mut() {
+            None => {
+                let doc = Document {
+                    value,
+                    line: self.doc_line.max(1),
+                    index: self.doc_index,
+                    fields: std::mem::take(&mut self.fields),
+                };
+                self.doc_index += 1;
+                self.doc_line = 0;
+                if !self.in_document {
+                    self.anchors.clear();
+                }
+                if doc.value.is_null() {
+                    return Ok(Step::Continue);
+                }
+                return Ok(Step::Document(doc));
+            }
+            Some(Frame::Seq { items, ptr_len, .. }) => {
+                items.push(value);
+                self.ptr.truncate(*ptr_len);
+            }
+            Some(Frame::Map {
+                map,
+                key,
+                merges,
+                ptr_len,
+                ..
+            }) => match key.take() {
+                None => {
+                    let name = match &value {
+                        Value::Object(_) | Value::Array(_) => {
+                            return Err(LoadError::syntax(
+                                line,
+                                1,
+                                "a mapping key must be a scalar".into(),
+                            ));
+                        }
+                        other => resolve::key_string(other, text),
+                    };
+                    self.ptr.push('/');
+                    self.ptr.push_str(&escape_token(&name));
+                    self.fields.record(&self.ptr, line);
+                    *key = Some(Key::Name(name));
+                }
+                Some(Key::Merge) => {
+                    merges.push(value);
+                    self.ptr.truncate(*ptr_len);
+                }
+                Some(Key::Name(name)) => {
+                    if map.contains_key(&name) {
+                        self.warnings.push(LoadError::syntax(
+                            line,
+                            1,
+                            format!("duplicate key {name:?}: the last value wins, as in kubectl"),
+                        ));
+                    }
+                    map.insert(name, value);
+                    self.ptr.truncate(*ptr_len);
+                }
+            },
+        }
+        Ok(Step::Continue)
+    }
+
+    fn close(&mut self, line: u32) -> Result<Step, LoadError> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(Step::Continue);
+        };
+        let (value, anchor, nodes_at_start) = match frame {
+            Frame::Seq {
+                items,
+                anchor,
+                nodes_at_start,
+                ..
+            } => (Value::Array(items), anchor, nodes_at_start),
+            Frame::Map {
+                mut map,
+                merges,
+                anchor,
+                nodes_at_start,
+                line: map_line,
+                ..
+            } => {
+                for merged in merges {
+                    merge_into(&mut map, merged).map_err(|m| LoadError::syntax(map_line, 1, m))?;
+                }
+                (Value::Object(map), anchor, nodes_at_start)
+            }
+        };
+        if anchor > 0 {
+            let size = self.nodes.saturating_sub(nodes_at_start);
+            self.anchors.insert(anchor, (value.clone(), size));
+        }
+        self.finish(value, line, "")
+    }
+}
+
+/// YAML 1.1 merge keys (`<<: *defaults`): keys already present win, then earlier sources.
+fn merge_into(map: &mut Map<String, Value>, merged: Value) -> Result<(), String> {
+    let sources = match merged {
+        Value::Object(m) => vec![m],
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Object(m) => Ok(m),
+                _ => Err("a merge key (<<) takes a mapping or a list of mappings".to_string()),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err("a merge key (<<) takes a mapping or a list of mappings".into()),
+    };
+    for source in sources {
+        for (k, v) in source {
+            map.entry(k).or_insert(v);
+        }
+    }
+    Ok(())
+}
+
+fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    let quoted = style != TScalarStyle::Plain;
+    if let Some(tag) = tag
+        && (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:")
+    {
+        return resolve::tagged(text, &tag.suffix, quoted);
+    }
+    if quoted {
+        Ok(Value::String(text.to_string()))
+    } else {
+        Ok(resolve::plain(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(text: &str) -> Document {
+        let mut p = parse(text, Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        p.documents.remove(0)
+    }
+
+    #[test]
+    fn records_field_lines() {
+        let doc = one(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n",
+        );
+        let pos = doc.fields.positions_under("");
+        assert_eq!(
+            pos.exact("/spec/containers/0/securityContext/privileged"),
+            Some(9)
+        );
+        assert_eq!(pos.exact("/spec/containers/0"), Some(7));
+        assert_eq!(pos.exact("/metadata/name"), Some(4));
+        assert_eq!(doc.line, 1);
+    }
+
+    #[test]
+    fn multi_document_and_empty_documents() {
+        let p = parse(
+            "---\n# only a comment\n---\na: 1\n---\n---\nb: yes\n",
+            Limits::default(),
+        );
+        assert!(p.error.is_none());
+        let values: Vec<_> = p.documents.iter().map(|d| d.value.clone()).collect();
+        assert_eq!(values, vec![json!({"a": 1}), json!({"b": true})]);
+        assert_eq!(p.documents[0].line, 4);
+        assert_eq!(p.documents[1].line, 7);
+    }
+
+    #[test]
+    fn json_input() {
+        let doc =
+            one("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true, \"x\": \"a\\/b\"}\n}\n");
+        assert_eq!(doc.value["spec"]["hostPID"], json!(true));
+        assert_eq!(doc.value["spec"]["x"], json!("a/b"));
+        assert_eq!(
+            doc.fields.positions_under("").exact("/spec/hostPID"),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn merge_keys_and_anchors() {
+        let doc = one("base: &b {cpu: 1, mem: 2}\nother:\n  <<: *b\n  cpu: 5\n");
+        assert_eq!(doc.value["other"], json!({"cpu": 5, "mem": 2}));
+    }
+
+    #[test]
+    fn quirky_keys_become_strings() {
+        let doc = one("on: 1\n1: x\n");
+        assert_eq!(doc.value, json!({"true": 1, "1": "x"}));
+    }
+
+    #[test]
+    fn alias_bomb_is_rejected() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let p = parse(&text, Limits::default());
+        let err = p.error.expect("bomb must fail");
+        assert!(err.to_string().contains("excessive aliasing"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected() {
+        let text = "[".repeat(5000) + &"]".repeat(5000);
+        let p = parse(&text, Limits::default());
+        assert!(p.error.is_some());
+        let text = "a:\n".to_string()
+            + &(1..400)
+                .map(|i| format!("{}b:\n", "  ".repeat(i)))
+                .collect::<String>();
+        assert!(parse(&text, Limits::default()).error.is_some());
+    }
+
+    #[test]
+    fn syntax_error_keeps_earlier_documents() {
+        let p = parse("a: 1\n---\nb: [1, 2\nc: 3\n", Limits::default());
+        assert_eq!(p.documents.len(), 1);
+        let e = p.error.expect("error");
+        assert!(e.line().is_some_and(|l| l >= 3), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_warn_and_last_wins() {
+        let p = parse("privileged: false\nprivileged: true\n", Limits::default());
+        assert_eq!(p.documents[0].value, json!({"privileged": true}));
+        assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.warnings[0].line(), Some(2));
+    }
+}
