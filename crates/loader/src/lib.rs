@@ -81,16 +81,32 @@ impl Loaded {
 
 /// Reads every object from the given paths.
 pub fn load(paths: &[PathBuf], options: &Options) -> Loaded {
-    let inputs = expand(paths);
+    load_inputs(&expand(paths), options, &|| {})
+}
+
+/// Reads every object from expanded inputs, calling `progress` after each input.
+pub fn load_inputs(inputs: &[Input], options: &Options, progress: &(dyn Fn() + Sync)) -> Loaded {
     let parts: Vec<Loaded> = inputs
         .par_iter()
-        .map(|input| load_input(input, options))
+        .map(|input| {
+            let part = load_input(input, options);
+            progress();
+            part
+        })
         .collect();
     let mut loaded = Loaded::default();
     for part in parts {
         loaded.absorb(part);
     }
     loaded
+}
+
+/// Reads objects from raw bytes: checks the encoding (UTF-8, no binary data), then parses.
+pub fn load_bytes(name: &str, bytes: Vec<u8>, options: &Options) -> Loaded {
+    match decode(bytes, name) {
+        Ok(text) => load_text_with(name, &text, options),
+        Err(e) => failed(name, e),
+    }
 }
 
 /// Reads objects from text (a file already in memory, or stdin).
@@ -129,8 +145,8 @@ fn load_input(input: &Input, options: &Options) -> Loaded {
     match input {
         Input::File(path) => {
             let name = display(path);
-            match read_file(path, options.max_file_size).and_then(|b| decode(b, &name)) {
-                Ok(text) => load_text_with(&name, &text, options),
+            match read_file(path, options.max_file_size) {
+                Ok(bytes) => load_bytes(&name, bytes, options),
                 Err(e) => failed(&name, e),
             }
         }
@@ -139,10 +155,7 @@ fn load_input(input: &Input, options: &Options) -> Loaded {
             let limit = options.max_file_size;
             match std::io::stdin().take(limit + 1).read_to_end(&mut bytes) {
                 Ok(n) if n as u64 > limit => failed("-", too_big(limit)),
-                Ok(_) => match decode(bytes, "-") {
-                    Ok(text) => load_text_with("-", &text, options),
-                    Err(e) => failed("-", e),
-                },
+                Ok(_) => load_bytes("-", bytes, options),
                 Err(e) => failed("-", LoadError::File(format!("cannot read stdin: {e}"))),
             }
         }

@@ -142,6 +142,9 @@ pub struct ScanReport {
     pub exceptions: Vec<ExceptionNotice>,
     /// Inputs that could not be read.
     pub errors: Vec<InputError>,
+    /// What was left out on purpose, said out loud: documents that are not Kubernetes
+    /// objects, Helm charts, duplicate keys.
+    pub notices: Vec<InputError>,
     /// Framework scores, for the frameworks asked for.
     pub frameworks: Vec<FrameworkResult>,
     /// Metadata of every control that ran, by id order.

@@ -1,0 +1,61 @@
+//! PAL-620: write access to ConfigMaps in kube-system, where EKS maps IAM identities to
+//! Kubernetes groups (aws-auth) and CoreDNS and kube-proxy keep their configuration.
+
+use super::policy::{Perm, grants, rules_of};
+use super::subjects::role_ref;
+use crate::registry::{Rule, Target};
+use crate::{Context, Hits};
+use palisade_model::Object;
+
+pub const RULE: Rule = Rule {
+    id: "PAL-620",
+    target: Target::Kinds(&["Role", "ClusterRole"]),
+    check,
+};
+
+const WRITE_CONFIGMAPS: &[Perm] = &[Perm {
+    groups: &[""],
+    resource: "configmaps",
+    verbs: &["update", "patch", "delete", "deletecollection"],
+}];
+
+const KUBE_SYSTEM: &str = "kube-system";
+
+fn check(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
+    let scope = match object.kind() {
+        "Role" if object.effective_namespace() == KUBE_SYSTEM => {
+            Some(format!("in namespace {KUBE_SYSTEM}"))
+        }
+        "ClusterRole" => binding_in_kube_system(object, ctx),
+        _ => None,
+    };
+    for rule in rules_of(object) {
+        for grant in grants(&rule, WRITE_CONFIGMAPS) {
+            let named_aws_auth = grant.names.contains(&"aws-auth");
+            let context = match (&scope, grant.names.is_empty()) {
+                _ if named_aws_auth => "the EKS aws-auth identity mapping".to_string(),
+                (Some(scope), true) => scope.clone(),
+                _ => continue,
+            };
+            hits.push(
+                grant.pointer.clone(),
+                format!("{} ({context})", grant.describe(&rule)),
+            );
+        }
+    }
+}
+
+/// A scanned binding that makes a ClusterRole effective in kube-system: any
+/// ClusterRoleBinding, or a RoleBinding in kube-system.
+fn binding_in_kube_system(role: &Object, ctx: &Context<'_>) -> Option<String> {
+    let references = |b: &&Object| role_ref(b).is_some_and(|r| r.is_cluster_role(role.name()));
+    if let Some(b) = ctx.of_kind("ClusterRoleBinding").find(references) {
+        return Some(format!(
+            "bound across the cluster by ClusterRoleBinding {:?}",
+            b.name()
+        ));
+    }
+    ctx.of_kind_in("RoleBinding", KUBE_SYSTEM)
+        .find(references)
+        .map(|b| format!("bound in namespace {KUBE_SYSTEM} by RoleBinding {:?}", b.name()))
+}

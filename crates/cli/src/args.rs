@@ -1,0 +1,151 @@
+//! Command-line flags. Parsing only; commands validate and act.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Continuous security and compliance for Kubernetes.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests (files, directories, kustomizations, `-` for stdin) against the control
+    /// catalog and score them per compliance framework.
+    Scan(ScanArgs),
+    /// List or show the built-in controls.
+    #[command(subcommand)]
+    Controls(ControlsCommand),
+    /// List or show the compliance frameworks and their requirements.
+    #[command(subcommand)]
+    Frameworks(FrameworksCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `palisade scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, directories (read recursively) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Score these frameworks and run only their controls (repeatable; see `palisade
+    /// frameworks list`). Without it, every control runs and every framework is scored.
+    #[arg(long = "framework", value_name = "ID")]
+    pub frameworks: Vec<String>,
+    /// Run only controls of this severity or above.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub severity: Option<palisade_model::Severity>,
+    /// Exit 1 when a finding of this severity or above remains (`none`: never).
+    #[arg(long, value_name = "SEVERITY", default_value = "info")]
+    pub fail_on: String,
+    /// Run only these controls (ids or globs such as `PAL-1*`; repeatable).
+    #[arg(long, value_name = "CONTROL")]
+    pub include: Vec<String>,
+    /// Never run these controls (ids or globs; repeatable).
+    #[arg(long, value_name = "CONTROL")]
+    pub exclude: Vec<String>,
+    /// Exceptions file (YAML): accepted risks with reason and expiry.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Largest input file read, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_file_size: u64,
+    /// Also list notices (documents that are not Kubernetes objects, duplicate keys, ...).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Never colour the output (also: NO_COLOR=1).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+fn parse_severity(s: &str) -> Result<palisade_model::Severity, String> {
+    s.parse()
+}
+
+/// Report formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Grouped, coloured table for a terminal.
+    Table,
+    /// JSON report (versioned schema).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Markdown, for pull-request comments.
+    Markdown,
+    /// Self-contained HTML compliance report.
+    Html,
+}
+
+/// Formats of the listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// `palisade controls`.
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List controls.
+    List {
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only controls this framework maps.
+        #[arg(long, value_name = "ID")]
+        framework: Option<String>,
+        /// Only controls of this severity or above.
+        #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+        severity: Option<palisade_model::Severity>,
+    },
+    /// Show one control: rationale, remediation, references, frameworks.
+    Show {
+        /// Control id (`PAL-101`).
+        id: String,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+/// `palisade frameworks`.
+#[derive(Debug, Subcommand)]
+pub enum FrameworksCommand {
+    /// List frameworks.
+    List {
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Show one framework's requirements and the controls mapped to each.
+    Show {
+        /// Framework id (`cis-1.12`).
+        id: String,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod controls;
+pub mod frameworks;
+pub mod scan;

@@ -1,0 +1,104 @@
+//! `palisade scan`: load → scan pipeline → render → exit code.
+
+use crate::args::{OutputFormat, ScanArgs};
+use crate::output;
+use crate::{EXIT_ERROR, EXIT_FINDINGS};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use palisade_model::{ScanReport, Severity};
+use palisade_report::{Format, RenderOptions};
+use palisade_scan::{Exceptions, ScanOptions, Selection};
+use std::io::IsTerminal;
+
+/// Runs a scan and returns the exit status.
+pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
+    let fail_on = parse_fail_on(&args.fail_on)?;
+    let exceptions = match &args.exceptions {
+        Some(path) => Some(read_exceptions(path)?),
+        None => None,
+    };
+    let options = palisade_loader::Options {
+        max_file_size: args.max_file_size.saturating_mul(1024 * 1024),
+        ..palisade_loader::Options::default()
+    };
+    let inputs = palisade_loader::expand(&args.paths);
+    let progress = progress_bar(args, inputs.len());
+    let loaded = palisade_loader::load_inputs(&inputs, &options, &|| progress.inc(1));
+    progress.finish_and_clear();
+
+    let scan_options = ScanOptions {
+        selection: Selection {
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+            min_severity: args.severity,
+            frameworks_only: !args.frameworks.is_empty(),
+        },
+        frameworks: args.frameworks.clone(),
+        exceptions,
+        today: None,
+    };
+    let report = palisade_scan::scan(loaded, &scan_options)?;
+
+    let render = RenderOptions {
+        color: output::use_color(args.no_color, args.output.is_some()),
+        verbose: args.verbose,
+    };
+    let text = palisade_report::render(&report, format(args.format), &render);
+    output::write(&text, args.output.as_deref())?;
+    if args.format != OutputFormat::Table || args.output.is_some() {
+        for e in &report.errors {
+            eprintln!("palisade: error: {e}");
+        }
+    }
+    Ok(exit_status(&report, fail_on))
+}
+
+fn exit_status(report: &ScanReport, fail_on: Option<Severity>) -> u8 {
+    if !report.errors.is_empty() {
+        return EXIT_ERROR;
+    }
+    let failing = fail_on.is_some_and(|min| report.findings.iter().any(|f| f.severity >= min));
+    if failing { EXIT_FINDINGS } else { 0 }
+}
+
+fn parse_fail_on(value: &str) -> anyhow::Result<Option<Severity>> {
+    if value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|e: String| anyhow::anyhow!("--fail-on: {e} (or none)"))
+}
+
+fn read_exceptions(path: &std::path::Path) -> anyhow::Result<Exceptions> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
+    Exceptions::parse(&path.to_string_lossy(), &text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid exceptions file:\n  {}", lines.join("\n  "))
+    })
+}
+
+fn progress_bar(args: &ScanArgs, inputs: usize) -> ProgressBar {
+    if args.no_progress || inputs < 50 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(inputs as u64);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} reading {pos}/{len} files {wide_bar} {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn format(f: OutputFormat) -> Format {
+    match f {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+        OutputFormat::Markdown => Format::Markdown,
+        OutputFormat::Html => Format::Html,
+    }
+}
+

@@ -1,0 +1,276 @@
+//! Drives the real `palisade` binary on real files.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run palisade")
+}
+
+fn with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn findings<'a>(report: &'a Value, control: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["controlId"] == control)
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: team\nspec:\n  containers:\n    - name: app\n      image: nginx:1.25\n      securityContext:\n        privileged: true\n";
+
+#[test]
+fn scans_examples_and_points_at_the_field() {
+    let out = palisade(&["scan", "examples/manifests", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["schemaVersion"], "1.0");
+    let privileged = findings(&report, "PAL-101");
+    assert_eq!(privileged.len(), 1);
+    let f = privileged[0];
+    assert_eq!(f["location"]["file"], "examples/manifests/payments-api.yaml");
+    assert_eq!(f["location"]["line"], 40);
+    assert_eq!(f["object"]["kind"], "Deployment");
+    assert_eq!(f["object"]["namespace"], "payments");
+    assert_eq!(f["object"]["name"], "payments-api");
+    assert!(report["summary"]["objects"].as_u64().unwrap() >= 10);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(dir.path(), "pod.yaml", PRIVILEGED_POD);
+    let pod = pod.to_str().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", pod, "--include", "PAL-101"];
+        args.extend_from_slice(extra);
+        palisade(&args).status.code()
+    };
+    assert_eq!(scan(&[]), Some(1));
+    assert_eq!(scan(&["--fail-on", "none"]), Some(0));
+    assert_eq!(scan(&["--fail-on", "critical"]), Some(1));
+    let clean = write(dir.path(), "clean.yaml", &PRIVILEGED_POD.replace("true", "false"));
+    let out = palisade(&["scan", clean.to_str().unwrap(), "--include", "PAL-101"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(palisade(&["scan", pod, "--fail-on", "severe"]).status.code(), Some(2));
+    assert_eq!(palisade(&["scan", pod, "--include", "NOPE-1"]).status.code(), Some(2));
+    assert_eq!(palisade(&["scan"]).status.code(), Some(2));
+}
+
+#[test]
+fn bad_input_is_reported_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a-good.yaml", PRIVILEGED_POD);
+    write(dir.path(), "b-broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+    }
+    write(dir.path(), "c-bomb.yaml", &bomb);
+    write(dir.path(), "d-deep.json", &("[".repeat(100_000) + &"]".repeat(100_000)));
+    std::fs::write(dir.path().join("e-binary.yaml"), [0x7f, b'E', b'L', b'F', 0, 0, 1]).unwrap();
+    std::fs::write(dir.path().join("f-latin1.yaml"), b"kind: Pod\nname: caf\xe9\n").unwrap();
+    write(dir.path(), "g-kind-only.yaml", "kind: Pod\nmetadata: {name: x}\n");
+    let out = palisade(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert_eq!(findings(&report, "PAL-101").len(), 1, "the good file is still scanned");
+    let errors = report["errors"].as_array().unwrap();
+    let has = |file: &str, needle: &str| {
+        errors.iter().any(|e| {
+            e["file"].as_str().unwrap().ends_with(file)
+                && e["message"].as_str().unwrap().contains(needle)
+                && e["line"].as_u64().is_some()
+        })
+    };
+    assert!(has("b-broken.yaml", ""), "{errors:?}");
+    assert!(has("c-bomb.yaml", "aliasing"), "{errors:?}");
+    assert!(has("d-deep.json", "nesting"), "{errors:?}");
+    assert!(has("e-binary.yaml", "binary"), "{errors:?}");
+    assert!(has("f-latin1.yaml", "UTF-8"), "{errors:?}");
+    assert!(has("g-kind-only.yaml", "apiVersion"), "{errors:?}");
+    assert_eq!(errors.len(), 6, "{errors:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("b-broken.yaml:4"), "{stderr}");
+}
+
+#[test]
+fn reads_stdin_and_lists() {
+    let list = r#"{"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+         "spec": {"containers": [{"name": "c", "image": "x:1", "securityContext": {"privileged": true}}]}}]}"#;
+    let out = with_stdin(&["scan", "-", "--format", "json", "--include", "PAL-101"], list.as_bytes());
+    let report = json(&out);
+    let f = findings(&report, "PAL-101");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["location"]["file"], "-");
+    assert_eq!(f[0]["location"]["line"], 3);
+}
+
+#[test]
+fn renders_kustomizations() {
+    let out = palisade(&["scan", "examples/kustomize/overlays/prod", "--format", "json", "--fail-on", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["summary"]["objects"], 1);
+    let any = report["findings"].as_array().unwrap().first().cloned().unwrap();
+    assert_eq!(any["object"]["namespace"], "reports");
+    assert!(any["location"]["file"].as_str().unwrap().ends_with("(kustomize)"));
+}
+
+#[test]
+fn says_clearly_when_kubectl_is_missing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "examples/kustomize/overlays/prod", "--format", "json"])
+        .current_dir(root())
+        .env("PALISADE_KUBECTL", "kubectl-that-does-not-exist")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("is not installed"), "{message}");
+}
+
+#[test]
+fn machine_formats_are_byte_stable() {
+    for format in ["json", "sarif", "junit", "markdown", "html"] {
+        let a = palisade(&["scan", "examples/manifests", "--format", format]);
+        let b = palisade(&["scan", "examples/manifests", "--format", format]);
+        assert!(!a.stdout.is_empty(), "{format}");
+        assert_eq!(a.stdout, b.stdout, "{format} output differs between runs");
+    }
+}
+
+#[test]
+fn writes_to_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.sarif");
+    let out = palisade(&["scan", "examples/manifests", "--format", "sarif", "--output", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+}
+
+#[test]
+fn exceptions_file_and_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let annotated = PRIVILEGED_POD.replace(
+        "  namespace: team\n",
+        "  namespace: team\n  annotations:\n    ignore.palisade.dev/PAL-101: the node agent needs it\n",
+    );
+    let pods = write(dir.path(), "pods.yaml", &format!("{annotated}---\n{}", PRIVILEGED_POD.replace("name: p", "name: q")));
+    let exceptions = write(
+        dir.path(),
+        "exceptions.yaml",
+        "exceptions:\n  - control: PAL-101\n    reason: old waiver\n    expires: 2020-01-01\n    match: {name: q}\n  - control: PAL-1*\n    reason: never used\n    match: {namespace: elsewhere}\n",
+    );
+    let out = palisade(&[
+        "scan", pods.to_str().unwrap(), "--include", "PAL-101", "--format", "json",
+        "--exceptions", exceptions.to_str().unwrap(),
+    ]);
+    let report = json(&out);
+    let kept = findings(&report, "PAL-101");
+    assert_eq!(kept.len(), 1, "the expired exception no longer applies");
+    assert_eq!(kept[0]["object"]["name"], "q");
+    let suppressed = report["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["suppressed"]["kind"], "annotation");
+    assert_eq!(suppressed[0]["suppressed"]["reason"], "the node agent needs it");
+    let statuses: Vec<&str> = report["exceptions"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert!(statuses.contains(&"expired") && statuses.contains(&"unused"), "{statuses:?}");
+
+    let bad = write(dir.path(), "bad.yaml", "exceptions:\n  - control: PAL-101\n");
+    let out = palisade(&["scan", pods.to_str().unwrap(), "--exceptions", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:2"));
+}
+
+#[test]
+fn controls_and_frameworks_commands() {
+    let out = palisade(&["controls", "list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let controls = json(&out);
+    let first = &controls.as_array().unwrap()[0];
+    assert_eq!(first["id"], "PAL-101");
+    let out = palisade(&["controls", "show", "PAL-101"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("How to fix") && text.contains("cis-1.12"), "{text}");
+    assert_eq!(palisade(&["controls", "show", "PAL-000"]).status.code(), Some(2));
+
+    let out = palisade(&["frameworks", "list", "--format", "json"]);
+    let frameworks = json(&out);
+    let ids: Vec<&str> = frameworks.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    for id in ["cis-1.12", "nsa-cisa-1.2", "pss-baseline", "pss-restricted", "soc2", "pci-dss-4.0", "hipaa", "gdpr", "nist-800-53-r5", "mitre-attack-containers"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let out = palisade(&["frameworks", "show", "cis-1.12", "--format", "json"]);
+    assert_eq!(json(&out)["requirements"].as_array().unwrap().len(), 131);
+}
+
+#[test]
+fn framework_flag_limits_controls_and_scores() {
+    let out = palisade(&["scan", "examples/manifests", "--framework", "pss-baseline", "--format", "json"]);
+    let report = json(&out);
+    let frameworks = report["frameworks"].as_array().unwrap();
+    assert_eq!(frameworks.len(), 1);
+    assert_eq!(frameworks[0]["id"], "pss-baseline");
+    assert!(frameworks[0]["score"].as_f64().unwrap() < 100.0);
+    for f in report["findings"].as_array().unwrap() {
+        let id = f["controlId"].as_str().unwrap();
+        assert!(id.starts_with("PAL-1"), "{id} is not a PSS baseline control");
+    }
+}
+
+#[test]
+fn completions_and_kubectl_plugin() {
+    let out = palisade(&["completions", "bash"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("palisade"));
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-palisade"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl palisade"));
+}
