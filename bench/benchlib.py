@@ -111,10 +111,22 @@ def tool_versions(tools: Tools) -> dict[str, str]:
         out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
         return out.strip().splitlines()[0] if out.strip() else "?"
 
+    # `go install` leaves Trivy's own version string unset ("dev"): read the
+    # module versions recorded in the binary instead, with the embedded checks.
+    modules = subprocess.run(
+        ["go", "version", "-m", str(tools.trivy)], capture_output=True, text=True, check=False
+    ).stdout
+    found = {}
+    for line in modules.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] in ("mod", "dep"):
+            found[parts[1]] = parts[2]
+    trivy = found.get("github.com/aquasecurity/trivy", TRIVY_VERSION)
+    checks = found.get("github.com/aquasecurity/trivy-checks", "?")
     return {
         "palisade": first_line([str(tools.palisade), "--version"]),
         "checkov": first_line([str(tools.checkov), "--version"]),
-        "trivy": first_line([str(tools.trivy), "--version"]),
+        "trivy": f"{trivy} (embedded trivy-checks {checks})",
     }
 
 

@@ -1,16 +1,18 @@
 //! YAML (and JSON, its subset) to JSON values, recording the line of every field.
 //!
-//! Built on the event parser of `yaml-rust2` with an explicit stack, so deep nesting costs
-//! heap, not call stack, and is bounded by [`Limits::max_depth`]. Aliases are expanded with a
-//! budget ([`Limits::max_alias_nodes`]) that stops "billion laughs" documents.
+//! Built on the event parser of `libyaml-safer`, a safe Rust port of libyaml: go-yaml, which
+//! kubectl and the API server use, is a port of the same parser, so what Kubernetes accepts
+//! (flow collections closed at the parent's indentation, loosely indented quoted scalars) is
+//! accepted here too. Events feed an explicit stack, so deep nesting costs heap, not call
+//! stack, and is bounded by [`Limits::max_depth`]. Aliases are expanded with a budget
+//! ([`Limits::max_alias_nodes`]) that stops "billion laughs" documents.
 
 use crate::error::LoadError;
 use crate::resolve;
 use palisade_model::{Positions, escape_token, pointer_hash};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
 
 /// Bounds that keep hostile input from exhausting the machine.
 #[derive(Debug, Clone, Copy)]
@@ -87,23 +89,28 @@ pub struct Parsed {
 
 /// Reads every document of a YAML or JSON text.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
-    let mut parser = Parser::new_from_str(text);
+    let mut bytes = text.as_bytes();
+    let mut parser = Parser::new();
+    parser.set_input_string(&mut bytes);
     let mut builder = Builder::new(limits);
     let mut parsed = Parsed::default();
     loop {
-        let (event, mark) = match parser.next_token() {
+        let event = match parser.parse() {
             Ok(ev) => ev,
             Err(e) => {
-                let m = e.marker();
-                parsed.error = Some(LoadError::syntax(
-                    line_of(m),
-                    m.col() as u32 + 1,
-                    e.info().to_string(),
-                ));
+                let (line, column) = e
+                    .problem_mark()
+                    .map(|m| (line_of(&m), m.column as u32 + 1))
+                    .unwrap_or((1, 1));
+                let mut message = e.problem().to_string();
+                if let (Some(context), Some(at)) = (e.context(), e.context_mark()) {
+                    message = format!("{message} ({context} at line {})", line_of(&at));
+                }
+                parsed.error = Some(LoadError::syntax(line, column, message));
                 break;
             }
         };
-        match builder.on_event(event, mark) {
+        match builder.on_event(event) {
             Ok(Step::Continue) => {}
             Ok(Step::Document(doc)) => parsed.documents.push(doc),
             Ok(Step::End) => break,
@@ -117,8 +124,9 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
     parsed
 }
 
-fn line_of(mark: &Marker) -> u32 {
-    mark.line().max(1) as u32
+/// libyaml counts lines from 0.
+fn line_of(mark: &Mark) -> u32 {
+    u32::try_from(mark.line).unwrap_or(u32::MAX - 1) + 1
 }
 
 enum Step {
@@ -130,7 +138,7 @@ enum Step {
 enum Frame {
     Seq {
         items: Vec<Value>,
-        anchor: usize,
+        anchor: Option<String>,
         ptr_len: usize,
         nodes_at_start: usize,
     },
@@ -138,7 +146,7 @@ enum Frame {
         map: Map<String, Value>,
         key: Option<Key>,
         merges: Vec<Value>,
-        anchor: usize,
+        anchor: Option<String>,
         ptr_len: usize,
         nodes_at_start: usize,
         line: u32,
@@ -154,7 +162,7 @@ struct Builder {
     limits: Limits,
     ptr: String,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Value, usize)>,
+    anchors: HashMap<String, (Value, usize)>,
     fields: FieldLines,
     doc_line: u32,
     doc_index: u32,
@@ -183,44 +191,52 @@ impl Builder {
         }
     }
 
-    fn on_event(&mut self, event: Event, mark: Marker) -> Result<Step, LoadError> {
-        let line = line_of(&mark);
-        match event {
-            Event::StreamEnd => return Ok(Step::End),
-            Event::DocumentStart => {
+    fn on_event(&mut self, event: Event) -> Result<Step, LoadError> {
+        let line = line_of(&event.start_mark);
+        let column = event.start_mark.column as u32 + 1;
+        match event.data {
+            EventData::StreamEnd => return Ok(Step::End),
+            EventData::DocumentStart { .. } => {
                 self.in_document = true;
                 self.doc_line = 0;
                 self.fields = FieldLines::default();
                 self.anchors.clear();
             }
-            Event::DocumentEnd => self.in_document = false,
-            Event::Scalar(text, style, anchor, tag) => {
+            EventData::DocumentEnd { .. } => self.in_document = false,
+            EventData::Scalar {
+                anchor,
+                tag,
+                value: text,
+                style,
+                ..
+            } => {
                 let is_key = self.expects_key();
-                self.begin_node(line)?;
-                let value = scalar_value(&text, style, tag.as_ref())
-                    .map_err(|m| LoadError::syntax(line, mark.col() as u32 + 1, m))?;
-                if is_key && style == TScalarStyle::Plain && text == "<<" {
+                self.begin_node(line);
+                let plain = style == ScalarStyle::Plain;
+                let value = scalar_value(&text, plain, tag.as_deref())
+                    .map_err(|m| LoadError::syntax(line, column, m))?;
+                if is_key && plain && text == "<<" {
                     return self.set_merge_key();
                 }
                 self.nodes += 1;
                 self.own_nodes += 1;
-                if anchor > 0 {
+                if let Some(anchor) = anchor {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
                 return self.finish(value, line, &text);
             }
-            Event::Alias(id) => {
+            EventData::Alias { anchor } => {
                 let is_key = self.expects_key();
-                self.begin_node(line)?;
-                let size = self.anchors.get(&id).map(|a| a.1).ok_or_else(|| {
-                    LoadError::syntax(line, mark.col() as u32 + 1, "unknown alias".into())
+                self.begin_node(line);
+                let size = self.anchors.get(&anchor).map(|a| a.1).ok_or_else(|| {
+                    LoadError::syntax(line, column, format!("unknown alias *{anchor}"))
                 })?;
                 self.alias_nodes += size;
                 // Checked before the copy is made: the copy is what a bomb is made of.
                 if self.alias_nodes > self.limits.max_alias_nodes.max(self.own_nodes * 10) {
                     return Err(LoadError::syntax(
                         line,
-                        mark.col() as u32 + 1,
+                        column,
                         format!(
                             "excessive aliasing: aliases expand to more than {} nodes \
                              (a YAML alias bomb?)",
@@ -230,7 +246,7 @@ impl Builder {
                 }
                 let value = self
                     .anchors
-                    .get(&id)
+                    .get(&anchor)
                     .map(|a| a.0.clone())
                     .unwrap_or_default();
                 self.nodes += size;
@@ -241,9 +257,9 @@ impl Builder {
                 };
                 return self.finish(value, line, &text);
             }
-            Event::SequenceStart(anchor, _) => {
-                self.reject_complex_key(line, &mark)?;
-                self.begin_node(line)?;
+            EventData::SequenceStart { anchor, .. } => {
+                self.reject_complex_key(line, column)?;
+                self.begin_node(line);
                 self.push(
                     Frame::Seq {
                         items: Vec::new(),
@@ -254,9 +270,9 @@ impl Builder {
                     line,
                 )?;
             }
-            Event::MappingStart(anchor, _) => {
-                self.reject_complex_key(line, &mark)?;
-                self.begin_node(line)?;
+            EventData::MappingStart { anchor, .. } => {
+                self.reject_complex_key(line, column)?;
+                self.begin_node(line);
                 self.push(
                     Frame::Map {
                         map: Map::new(),
@@ -270,8 +286,8 @@ impl Builder {
                     line,
                 )?;
             }
-            Event::SequenceEnd | Event::MappingEnd => return self.close(line),
-            Event::StreamStart | Event::Nothing => {}
+            EventData::SequenceEnd | EventData::MappingEnd => return self.close(line),
+            EventData::StreamStart { .. } => {}
         }
         Ok(Step::Continue)
     }
@@ -280,11 +296,11 @@ impl Builder {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    fn reject_complex_key(&self, line: u32, mark: &Marker) -> Result<(), LoadError> {
+    fn reject_complex_key(&self, line: u32, column: u32) -> Result<(), LoadError> {
         if self.expects_key() {
             return Err(LoadError::syntax(
                 line,
-                mark.col() as u32 + 1,
+                column,
                 "a mapping key must be a scalar; Kubernetes cannot read complex keys".into(),
             ));
         }
@@ -306,7 +322,7 @@ impl Builder {
     }
 
     /// Records the pointer and line of a node that starts here.
-    fn begin_node(&mut self, line: u32) -> Result<(), LoadError> {
+    fn begin_node(&mut self, line: u32) {
         match self.stack.last() {
             None => {
                 if self.doc_line == 0 {
@@ -321,7 +337,6 @@ impl Builder {
             }
             Some(Frame::Map { .. }) => {}
         }
-        Ok(())
     }
 
     fn set_merge_key(&mut self) -> Result<Step, LoadError> {
@@ -423,7 +438,7 @@ impl Builder {
                 (Value::Object(map), anchor, nodes_at_start)
             }
         };
-        if anchor > 0 {
+        if let Some(anchor) = anchor {
             let size = self.nodes.saturating_sub(nodes_at_start);
             self.anchors.insert(anchor, (value.clone(), size));
         }
@@ -452,17 +467,15 @@ fn merge_into(map: &mut Map<String, Value>, merged: Value) -> Result<(), String>
     Ok(())
 }
 
-fn scalar_value(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
-    let quoted = style != TScalarStyle::Plain;
-    if let Some(tag) = tag
-        && (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:")
-    {
-        return resolve::tagged(text, &tag.suffix, quoted);
+fn scalar_value(text: &str, plain: bool, tag: Option<&str>) -> Result<Value, String> {
+    const CORE: &str = "tag:yaml.org,2002:";
+    if let Some(suffix) = tag.and_then(|t| t.strip_prefix(CORE)) {
+        return resolve::tagged(text, suffix, !plain);
     }
-    if quoted {
-        Ok(Value::String(text.to_string()))
-    } else {
+    if plain {
         Ok(resolve::plain(text))
+    } else {
+        Ok(Value::String(text.to_string()))
     }
 }
 

@@ -135,7 +135,9 @@ pub fn controls(report: &ScanReport) -> Vec<Cow<'_, ControlMeta>> {
     let mut missing: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in report.findings.iter().chain(&report.suppressed) {
         if !ids.contains(finding.control_id.as_str()) {
-            missing.entry(finding.control_id.as_str()).or_insert(finding);
+            missing
+                .entry(finding.control_id.as_str())
+                .or_insert(finding);
         }
     }
     let mut known: Vec<Cow<'_, ControlMeta>> = report.controls.iter().map(Cow::Borrowed).collect();
@@ -219,7 +221,10 @@ mod tests {
             escape_markup(r#"<a href="x">&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
         );
-        assert_eq!(escape_markup("a\u{0}b\u{1b}c\u{FFFF}"), "a\u{FFFD}b\u{FFFD}c\u{FFFD}");
+        assert_eq!(
+            escape_markup("a\u{0}b\u{1b}c\u{FFFF}"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}"
+        );
         assert_eq!(escape_markup("tab\tnew\nline"), "tab\tnew\nline");
     }
 

@@ -14,7 +14,7 @@ use crate::common::{
 use palisade_model::{
     Finding, FrameworkResult, InputError, RequirementResult, RequirementStatus, ScanReport,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Findings listed as one requirement's evidence; the rest are counted.
@@ -26,8 +26,8 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     let by_control = common::by_control(&report.findings);
     let mut out = String::with_capacity(16 * 1024);
     head(&mut out, report);
-    out.push_str("<main>\n");
     summary(&mut out, report, options);
+    out.push_str("<main>\n");
     frameworks(&mut out, report, &by_control);
     findings(&mut out, report);
     suppressed(&mut out, report);
@@ -74,7 +74,12 @@ fn summary(out: &mut String, report: &ScanReport, options: &RenderOptions) {
         plural(s.controls, "control", "controls"),
     );
     out.push_str("<div class=\"cards\">\n");
-    card(out, "total", s.findings, plural(s.findings, "finding", "findings"));
+    card(
+        out,
+        "total",
+        s.findings,
+        plural(s.findings, "finding", "findings"),
+    );
     for severity in WORST_FIRST {
         let count = s.by_severity.get(&severity).copied().unwrap_or(0);
         card(out, &format!("sev-{severity}"), count, severity.as_str());
@@ -88,10 +93,7 @@ fn summary(out: &mut String, report: &ScanReport, options: &RenderOptions) {
     );
     out.push_str("</div>\n");
 
-    let mut links = vec![
-        ("frameworks", "Frameworks"),
-        ("findings", "Findings"),
-    ];
+    let mut links = vec![("frameworks", "Frameworks"), ("findings", "Findings")];
     if !report.suppressed.is_empty() {
         links.push(("suppressed", "Suppressed"));
     }
@@ -135,16 +137,16 @@ fn framework_article(
     framework: &FrameworkResult,
     by_control: &BTreeMap<&str, Vec<&Finding>>,
 ) {
-    let width = framework
-        .score
-        .filter(|s| s.is_finite())
-        .map_or(0.0, |s| s.clamp(0.0, 100.0));
+    let score = framework.score.filter(|s| s.is_finite());
+    let width = score.map_or(0.0, |s| s.clamp(0.0, 100.0));
+    // Without a score the bar is neutral: nothing was judged, so nothing failed.
+    let bar = if score.is_some() { "bar" } else { "bar none" };
     let _ = writeln!(
         out,
         "<article class=\"framework\">\n<div class=\"fw-head\">\n\
          <div><h3>{}</h3><p class=\"muted\">Version {} &middot; <code>{}</code></p></div>\n\
          <div class=\"score\"><span class=\"score-num\">{}</span>\
-         <span class=\"bar\"><span style=\"width:{width:.1}%\"></span></span>\
+         <span class=\"{bar}\"><span style=\"width:{width:.1}%\"></span></span>\
          <span class=\"muted\">passed of judged requirements</span></div>\n</div>",
         esc(&framework.title),
         esc(&framework.version),
@@ -173,16 +175,24 @@ fn requirement_details(
     requirement: &RequirementResult,
     by_control: &BTreeMap<&str, Vec<&Finding>>,
 ) {
+    let mut seen = BTreeSet::new();
     let evidence: Vec<&Finding> = requirement
         .controls
         .iter()
+        .filter(|id| seen.insert(id.as_str()))
         .filter_map(|id| by_control.get(id.as_str()))
         .flatten()
         .copied()
         .collect();
+    // Failures are what a reader looks for first: they start unfolded.
+    let open = if requirement.status == RequirementStatus::Fail {
+        " open"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "<details class=\"req\"><summary>{} <span class=\"req-id\">{}</span> \
+        "<details class=\"req\"{open}><summary>{} <span class=\"req-id\">{}</span> \
          <span class=\"req-title\">{}</span><span class=\"req-count\">{}</span></summary>\n\
          <div class=\"req-body\">",
         badge(requirement.status),
@@ -221,15 +231,18 @@ fn requirement_details(
         RequirementStatus::Manual => {
             "Needs review by a person: it cannot be judged from Kubernetes objects alone."
         }
-        RequirementStatus::NotApplicable => {
-            "No scanned object is in scope of the mapped controls."
-        }
+        RequirementStatus::NotApplicable => "No scanned object is in scope of the mapped controls.",
     };
     if !note.is_empty() {
         let _ = writeln!(out, "<p class=\"muted\">{note}</p>");
     }
     if !evidence.is_empty() {
-        findings_table(out, report, evidence.iter().take(MAX_EVIDENCE).copied(), false);
+        findings_table(
+            out,
+            report,
+            evidence.iter().take(MAX_EVIDENCE).copied(),
+            false,
+        );
         if evidence.len() > MAX_EVIDENCE {
             let _ = writeln!(
                 out,
@@ -279,7 +292,9 @@ fn findings_table<'a>(
         let title = if with_title {
             format!(
                 "<br><span class=\"muted\">{}</span>",
-                esc(report.control(&f.control_id).map_or(f.title.as_str(), |c| c.title.as_str()))
+                esc(report
+                    .control(&f.control_id)
+                    .map_or(f.title.as_str(), |c| c.title.as_str()))
             )
         } else {
             String::new()
@@ -314,17 +329,20 @@ fn suppressed(out: &mut String, report: &ScanReport) {
          <th>Exception</th></tr></thead>\n<tbody>\n",
     );
     for f in &report.suppressed {
-        let (reason, source) = f.suppressed.as_ref().map_or((String::new(), String::new()), |s| {
-            let expires = s
-                .expires
-                .as_ref()
-                .map(|e| format!("<br><span class=\"muted\">expires {}</span>", esc(e)))
-                .unwrap_or_default();
-            (
-                esc(&s.reason).into_owned(),
-                format!("{} <code>{}</code>{expires}", esc(&s.kind), esc(&s.source)),
-            )
-        });
+        let (reason, source) = f
+            .suppressed
+            .as_ref()
+            .map_or((String::new(), String::new()), |s| {
+                let expires = s
+                    .expires
+                    .as_ref()
+                    .map(|e| format!("<br><span class=\"muted\">expires {}</span>", esc(e)))
+                    .unwrap_or_default();
+                (
+                    esc(&s.reason).into_owned(),
+                    format!("{} <code>{}</code>{expires}", esc(&s.kind), esc(&s.source)),
+                )
+            });
         let _ = writeln!(
             out,
             "<tr><td><span class=\"sev sev-{}\">{}</span> <code>{}</code></td><td>{}</td>\

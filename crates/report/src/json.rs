@@ -17,6 +17,9 @@ pub fn pretty(value: &impl Serialize) -> String {
         }
         // Only a map with non-string keys fails, and the report has none; still, say so as JSON
         // rather than emit nothing.
-        Err(e) => format!("{{\"error\": {}}}\n", serde_json::Value::String(e.to_string())),
+        Err(e) => format!(
+            "{{\"error\": {}}}\n",
+            serde_json::Value::String(e.to_string())
+        ),
     }
 }

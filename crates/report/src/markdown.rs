@@ -27,7 +27,9 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         }
     );
 
-    out.push_str("| Critical | High | Medium | Low | Info | Suppressed | Objects | Files | Input errors |\n");
+    out.push_str(
+        "| Critical | High | Medium | Low | Info | Suppressed | Objects | Files | Input errors |\n",
+    );
     out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     out.push('|');
     for severity in WORST_FIRST {
@@ -63,7 +65,9 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         out.push('\n');
     }
 
-    if !report.findings.is_empty() {
+    if report.findings.is_empty() {
+        out.push_str("No findings.\n\n");
+    } else {
         out.push_str("### Findings\n\n");
     }
     for severity in WORST_FIRST {
@@ -81,7 +85,7 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         for f in findings.iter().take(MAX_ROWS) {
             let _ = writeln!(
                 out,
-                "| {} {} | {} | {} | {} |",
+                "| **{}** {} | {} | {} | {} |",
                 escape(&f.control_id),
                 escape(&f.title),
                 escape(&f.object.display()),

@@ -151,7 +151,10 @@ fn frameworks(out: &mut String, report: &ScanReport, options: &RenderOptions) {
     );
     for framework in &report.frameworks {
         let mut row = vec![
-            Cell::new(one_line(&format!("{} {}", framework.title, framework.version))),
+            Cell::new(one_line(&format!(
+                "{} {}",
+                framework.title, framework.version
+            ))),
             Cell::new(common::score_text(framework.score)),
         ];
         row.extend(

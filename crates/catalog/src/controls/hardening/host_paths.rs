@@ -168,15 +168,15 @@ fn check_runtime_socket(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     };
     for (i, name, raw) in host_paths(&pod) {
         if let Some((itself, socket)) = runtime_socket(raw, &normalize(raw)) {
-            let what = if itself {
-                "the container runtime socket".to_string()
+            let message = if itself {
+                format!("volume {name:?} mounts the node's container runtime socket {raw}")
             } else {
-                format!("a directory holding the container runtime socket {socket}")
+                format!(
+                    "volume {name:?} mounts the node's {raw}, which contains the container \
+                     runtime socket path {socket}"
+                )
             };
-            hits.push(
-                pod.field(&format!("volumes/{i}/hostPath/path")),
-                format!("volume {name:?} mounts {what} ({raw}) from the node"),
-            );
+            hits.push(pod.field(&format!("volumes/{i}/hostPath/path")), message);
         }
     }
 }

@@ -51,3 +51,60 @@ fn linux_containers(object: &Object) -> Option<(PodSpecRef<'_>, Vec<ContainerRef
     }
     Some((pod, object.containers().collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Context, Hits};
+    use palisade_model::{Positions, Source};
+    use serde_json::json;
+
+    #[test]
+    fn hostile_values_do_not_panic() {
+        let junk = [
+            json!("x"),
+            json!(7),
+            json!(null),
+            json!([]),
+            json!({}),
+            json!([null, 1, "a", {"add": 3}]),
+            json!({"capabilities": "ALL", "runAsUser": "root", "runAsGroup": -1}),
+            json!({"capabilities": {"add": [1, null, "ALL", ""], "drop": {"ALL": true}}}),
+            json!({"runAsUser": 1.5, "runAsGroup": 1e30, "supplementalGroups": [0.0, "0", null]}),
+            json!({"path": 5, "hostPath": {"path": ["/"]}, "name": {}}),
+            json!({"hostPath": {"path": "/../../..//"}, "name": "v"}),
+        ];
+        let mut objects = Vec::new();
+        for j in &junk {
+            let spec = json!({
+                "securityContext": j, "volumes": [j, {"name": "v", "hostPath": {"path": "/"}}],
+                "os": j, "hostAliases": j, "automountServiceAccountToken": j,
+                "serviceAccount": j, "serviceAccountName": j, "shareProcessNamespace": j,
+                "containers": [
+                    {"name": j, "securityContext": j, "ports": j, "volumeMounts": j},
+                    {"securityContext": {"capabilities": j}, "ports": [j, {"containerPort": j}],
+                     "volumeMounts": [j, {"name": "v", "readOnly": j}]},
+                    j,
+                ],
+            });
+            objects.push(Object::new(
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}),
+                Source::file("p.yaml", 1),
+                Positions::default(),
+            ));
+            objects.push(Object::new(
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": j},
+                       "automountServiceAccountToken": j}),
+                Source::file("p.yaml", 1),
+                Positions::default(),
+            ));
+        }
+        let ctx = Context::new(&objects);
+        for object in &objects {
+            for rule in RULES {
+                let mut hits = Hits::default();
+                (rule.check)(object, &ctx, &mut hits);
+            }
+        }
+    }
+}

@@ -1,6 +1,63 @@
-//! Rules of the `network` group.
+//! Rules of the `network` group: NetworkPolicy coverage (CIS Kubernetes Benchmark 5.3),
+//! how Services and Ingresses expose workloads, and ingress-nginx configuration injection.
 
+mod ingress;
+mod isolation;
+mod services;
+
+use crate::Context;
 use crate::registry::Rule;
+use crate::util::pod_labels;
+use palisade_model::Object;
+use serde_json::{Map, Value};
+use std::sync::LazyLock;
 
 /// Every rule of the group.
-pub const RULES: &[Rule] = &[];
+pub const RULES: &[Rule] = &[
+    isolation::NAMESPACES,
+    isolation::UNISOLATED,
+    isolation::DANGLING,
+    services::NODE_PORT,
+    services::EXTERNAL_IPS,
+    services::LOAD_BALANCER,
+    services::DANGLING,
+    ingress::TLS,
+    ingress::DANGLING,
+    ingress::SNIPPETS,
+    ingress::INJECTION,
+];
+
+/// Namespace, then the kinds whose objects run pods (PodTemplate carries a pod spec but
+/// runs nothing).
+const NAMESPACE_AND_WORKLOADS: &[&str] = &[
+    "Namespace",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "DeploymentConfig",
+];
+
+const WORKLOAD_KINDS: &[&str] = match NAMESPACE_AND_WORKLOADS.split_first() {
+    Some((_, workloads)) => workloads,
+    None => &[],
+};
+
+/// The workloads of a namespace that run pods.
+fn workloads_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
+    WORKLOAD_KINDS
+        .iter()
+        .flat_map(|kind| ctx.of_kind_in(kind, namespace).collect::<Vec<_>>())
+        .filter(|o| o.is_workload())
+}
+
+static NO_LABELS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+
+/// The labels a workload's pods get, empty when it sets none.
+fn pod_labels_or_empty(object: &Object) -> &Map<String, Value> {
+    pod_labels(object).unwrap_or(&NO_LABELS)
+}

@@ -41,11 +41,12 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
                     shown(Some(v))
                 ),
             ),
-            None if pod_true => {}
+            // A container that inherits an explicit pod-level false is covered by that hit.
+            None if pod_value.is_some() => {}
             None => hits.push(
                 c.field("/securityContext/runAsNonRoot"),
                 format!(
-                    "{} may run as root: neither it nor the pod sets runAsNonRoot to true",
+                    "{} may run as root: neither it nor the pod sets runAsNonRoot",
                     c.label()
                 ),
             ),

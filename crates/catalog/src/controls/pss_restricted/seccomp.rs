@@ -42,11 +42,12 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
                     profile_setting("seccompProfile", profile)
                 ),
             ),
-            None if pod_allowed => {}
+            // A container that inherits an explicit pod-level profile is covered by the pod.
+            None if pod_profile.is_some() => {}
             None => hits.push(
                 c.field("/securityContext/seccompProfile"),
                 format!(
-                    "{} has no seccomp profile: neither it nor the pod sets seccompProfile.type to RuntimeDefault or Localhost",
+                    "{} has no seccomp profile: neither it nor the pod sets seccompProfile (RuntimeDefault or Localhost)",
                     c.label()
                 ),
             ),

@@ -9,16 +9,16 @@
 //! `executionSuccessful` is false when any input failed; exceptions that need attention are
 //! `toolConfigurationNotifications`.
 
+mod log;
+
 use crate::common;
 use crate::json::pretty;
+use log::*;
 use palisade_model::{ControlMeta, Finding, InputError, ScanReport, Severity, pointer_hash};
-use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
-/// Key of the fingerprint in `partialFingerprints`; the suffix versions the hash recipe.
-const FINGERPRINT_KEY: &str = "palisadeFindingHash/v1";
 
 pub fn render(report: &ScanReport) -> String {
     let controls = common::controls(report);
@@ -27,68 +27,63 @@ pub fn render(report: &ScanReport) -> String {
         .enumerate()
         .map(|(i, c)| (c.id.as_str(), i))
         .collect();
-    let rules: Vec<Value> = controls.iter().map(|c| rule(c)).collect();
-    let results: Vec<Value> = report
+    let results = report
         .findings
         .iter()
         .chain(&report.suppressed)
         .map(|f| result(f, index.get(f.control_id.as_str()).copied()))
         .collect();
-
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "Palisade",
-                    "informationUri": INFORMATION_URI,
-                    "version": report.tool.version,
-                    "rules": rules,
-                }
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "Palisade",
+                    information_uri: INFORMATION_URI,
+                    version: &report.tool.version,
+                    rules: controls.iter().map(|c| rule(c)).collect(),
+                },
             },
-            "invocations": [invocation(report)],
-            "results": results,
-        }]
-    });
+            invocations: vec![invocation(report)],
+            results,
+        }],
+    };
     pretty(&log)
 }
 
-fn rule(control: &ControlMeta) -> Value {
-    let mut rule = Map::new();
-    rule.insert("id".into(), json!(control.id));
-    rule.insert("name".into(), json!(rule_name(control)));
-    rule.insert("shortDescription".into(), json!({ "text": title(control) }));
-    let full = if control.rationale.is_empty() {
-        title(control)
-    } else {
-        &control.rationale
-    };
-    rule.insert("fullDescription".into(), json!({ "text": full }));
-    rule.insert(
-        "help".into(),
-        json!({ "text": help_text(control), "markdown": help_markdown(control) }),
-    );
-    if let Some(url) = common::urls(control).next() {
-        rule.insert("helpUri".into(), json!(url));
-    }
-    rule.insert(
-        "defaultConfiguration".into(),
-        json!({ "level": level(control.severity) }),
-    );
+fn rule(control: &ControlMeta) -> Rule<'_> {
     let mut tags = vec!["security".to_string()];
     if !control.category.is_empty() {
         tags.push(control.category.clone());
     }
-    rule.insert(
-        "properties".into(),
-        json!({
-            "tags": tags,
-            "precision": "very-high",
-            "security-severity": security_severity(control.severity),
-        }),
-    );
-    Value::Object(rule)
+    Rule {
+        id: &control.id,
+        name: rule_name(control),
+        short_description: Text {
+            text: title(control),
+        },
+        full_description: Text {
+            text: if control.rationale.is_empty() {
+                title(control)
+            } else {
+                &control.rationale
+            },
+        },
+        help: Help {
+            text: help_text(control),
+            markdown: help_markdown(control),
+        },
+        help_uri: common::urls(control).next(),
+        default_configuration: Configuration {
+            level: level(control.severity),
+        },
+        properties: RuleProperties {
+            tags,
+            precision: "very-high",
+            security_severity: security_severity(control.severity),
+        },
+    }
 }
 
 fn title(control: &ControlMeta) -> &str {
@@ -184,67 +179,66 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
-    let mut result = Map::new();
-    result.insert("ruleId".into(), json!(finding.control_id));
-    if let Some(index) = rule_index {
-        result.insert("ruleIndex".into(), json!(index));
-    }
-    result.insert("level".into(), json!(level(finding.severity)));
-    result.insert("message".into(), json!({ "text": message(finding) }));
-    result.insert(
-        "locations".into(),
-        json!([{
-            "physicalLocation": physical_location(&finding.location.file, Some(finding.location.line), None),
-            "logicalLocations": [{
-                "name": finding.object.name,
-                "fullyQualifiedName": finding.object.display(),
-                "kind": "resource",
+fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult<'_> {
+    let suppressions = finding
+        .suppressed
+        .iter()
+        .map(|s| Suppression {
+            kind: if s.kind == "annotation" {
+                "inSource"
+            } else {
+                "external"
+            },
+            status: "accepted",
+            justification: &s.reason,
+            properties: SuppressionProperties {
+                source: &s.source,
+                expires: s.expires.as_deref(),
+            },
+        })
+        .collect();
+    SarifResult {
+        rule_id: &finding.control_id,
+        rule_index,
+        level: level(finding.severity),
+        message: OwnedText {
+            text: message(finding),
+        },
+        locations: vec![ResultLocation {
+            physical_location: physical_location(
+                &finding.location.file,
+                Some(finding.location.line),
+                None,
+            ),
+            logical_locations: vec![LogicalLocation {
+                name: &finding.object.name,
+                fully_qualified_name: finding.object.display(),
+                kind: "resource",
             }],
-        }]),
-    );
-    result.insert(
-        "partialFingerprints".into(),
-        json!({ FINGERPRINT_KEY: fingerprint(finding) }),
-    );
-    if let Some(suppression) = &finding.suppressed {
-        let kind = if suppression.kind == "annotation" {
-            "inSource"
-        } else {
-            "external"
-        };
-        let mut properties = Map::new();
-        properties.insert("source".into(), json!(suppression.source));
-        if let Some(expires) = &suppression.expires {
-            properties.insert("expires".into(), json!(expires));
-        }
-        result.insert(
-            "suppressions".into(),
-            json!([{
-                "kind": kind,
-                "status": "accepted",
-                "justification": suppression.reason,
-                "properties": properties,
-            }]),
-        );
+        }],
+        partial_fingerprints: Fingerprints {
+            finding_hash: fingerprint(finding),
+        },
+        suppressions,
+        properties: ResultProperties {
+            severity: finding.severity.as_str(),
+            pointer: &finding.location.pointer,
+        },
     }
-    result.insert(
-        "properties".into(),
-        json!({ "severity": finding.severity.as_str(), "pointer": finding.location.pointer }),
-    );
-    Value::Object(result)
 }
 
 /// The message names the object, since a file often holds several.
 fn message(finding: &Finding) -> String {
-    if finding.message.is_empty() {
-        format!("{}: {}", finding.object.display(), finding.title)
+    let what = if finding.message.is_empty() {
+        &finding.title
     } else {
-        format!("{}: {}", finding.object.display(), finding.message)
-    }
+        &finding.message
+    };
+    format!("{}: {what}", finding.object.display())
 }
 
-/// FNV-1a of control, object and pointer: stable across runs and line moves.
+/// FNV-1a of control, object and pointer: stable across runs and line moves. The key's
+/// `/v1` names this recipe; a different recipe needs a new key.
 fn fingerprint(finding: &Finding) -> String {
     let o = &finding.object;
     let key = [
@@ -259,56 +253,58 @@ fn fingerprint(finding: &Finding) -> String {
     format!("{:016x}", pointer_hash(&key))
 }
 
-fn invocation(report: &ScanReport) -> Value {
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| notification(e, "error"))
-        .chain(report.notices.iter().map(|n| notification(n, "note")))
-        .collect();
-    let configuration: Vec<Value> = report
-        .exceptions
-        .iter()
-        .map(|e| {
-            json!({
-                "level": "warning",
-                "message": { "text": format!("{} ({}): {}: {}", e.source, e.control_id, e.status, e.message) },
+fn invocation(report: &ScanReport) -> Invocation {
+    Invocation {
+        execution_successful: report.errors.is_empty(),
+        tool_execution_notifications: report
+            .errors
+            .iter()
+            .map(|e| notification(e, "error"))
+            .chain(report.notices.iter().map(|n| notification(n, "note")))
+            .collect(),
+        tool_configuration_notifications: report
+            .exceptions
+            .iter()
+            .map(|e| Notification {
+                level: "warning",
+                message: OwnedText {
+                    text: format!(
+                        "{} ({}): {}: {}",
+                        e.source, e.control_id, e.status, e.message
+                    ),
+                },
+                locations: Vec::new(),
             })
-        })
-        .collect();
-    json!({
-        "executionSuccessful": report.errors.is_empty(),
-        "toolExecutionNotifications": notifications,
-        "toolConfigurationNotifications": configuration,
-    })
-}
-
-fn notification(error: &InputError, level: &str) -> Value {
-    json!({
-        "level": level,
-        "message": { "text": error.to_string() },
-        "locations": [{ "physicalLocation": physical_location(&error.file, error.line, error.column) }],
-    })
-}
-
-fn physical_location(file: &str, line: Option<u32>, column: Option<u32>) -> Value {
-    let mut location = Map::new();
-    location.insert("artifactLocation".into(), artifact_location(file));
-    // SARIF lines and columns start at 1; 0 means unknown, so the region is left out.
-    if let Some(line) = line.filter(|l| *l > 0) {
-        let mut region = Map::new();
-        region.insert("startLine".into(), json!(line));
-        if let Some(column) = column.filter(|c| *c > 0) {
-            region.insert("startColumn".into(), json!(column));
-        }
-        location.insert("region".into(), Value::Object(region));
+            .collect(),
     }
-    Value::Object(location)
+}
+
+fn notification(error: &InputError, level: &'static str) -> Notification {
+    Notification {
+        level,
+        message: OwnedText {
+            text: error.to_string(),
+        },
+        locations: vec![NotificationLocation {
+            physical_location: physical_location(&error.file, error.line, error.column),
+        }],
+    }
+}
+
+fn physical_location(file: &str, line: Option<u32>, column: Option<u32>) -> PhysicalLocation {
+    PhysicalLocation {
+        artifact_location: artifact_location(file),
+        // SARIF lines and columns start at 1; 0 means unknown, so the region is left out.
+        region: line.filter(|l| *l > 0).map(|start_line| Region {
+            start_line,
+            start_column: column.filter(|c| *c > 0),
+        }),
+    }
 }
 
 /// A relative path becomes a URI relative to `%SRCROOT%` (the checkout, for GitHub); an
 /// absolute one a `file:` URI.
-fn artifact_location(file: &str) -> Value {
+fn artifact_location(file: &str) -> ArtifactLocation {
     let path = file.replace('\\', "/");
     let drive = path.as_bytes().get(..3).is_some_and(|p| {
         p.first().is_some_and(u8::is_ascii_alphabetic)
@@ -317,15 +313,24 @@ fn artifact_location(file: &str) -> Value {
     });
     if drive {
         let (letter, rest) = path.split_at(2);
-        json!({ "uri": format!("file:///{letter}{}", encode(rest)) })
+        ArtifactLocation {
+            uri: format!("file:///{letter}{}", encode(rest)),
+            uri_base_id: None,
+        }
     } else if path.starts_with('/') {
-        json!({ "uri": format!("file://{}", encode(&path)) })
+        ArtifactLocation {
+            uri: format!("file://{}", encode(&path)),
+            uri_base_id: None,
+        }
     } else {
         let mut relative = path.as_str();
         while let Some(rest) = relative.strip_prefix("./") {
             relative = rest;
         }
-        json!({ "uri": encode(relative), "uriBaseId": "%SRCROOT%" })
+        ArtifactLocation {
+            uri: encode(relative),
+            uri_base_id: Some("%SRCROOT%"),
+        }
     }
 }
 
@@ -367,31 +372,37 @@ mod tests {
             rule_name(&meta("Containers must not run privileged")),
             "ContainersMustNotRunPrivileged"
         );
-        assert_eq!(rule_name(&meta("hostPath volumes (read-write)")), "HostPathVolumesReadWrite");
+        assert_eq!(
+            rule_name(&meta("hostPath volumes (read-write)")),
+            "HostPathVolumesReadWrite"
+        );
         assert_eq!(rule_name(&meta(" -- ")), "PAL-101");
+    }
+
+    fn uri(file: &str) -> (String, Option<&'static str>) {
+        let location = artifact_location(file);
+        (location.uri, location.uri_base_id)
     }
 
     #[test]
     fn paths_become_uris() {
+        let root = Some("%SRCROOT%");
         assert_eq!(
-            artifact_location("./deploy/web app.yaml"),
-            json!({ "uri": "deploy/web%20app.yaml", "uriBaseId": "%SRCROOT%" })
+            uri("./deploy/web app.yaml"),
+            ("deploy/web%20app.yaml".into(), root)
+        );
+        assert_eq!(uri("k8s\\a:b.yaml"), ("k8s/a%3Ab.yaml".into(), root));
+        assert_eq!(
+            uri("/srv/k8s/pod.yaml"),
+            ("file:///srv/k8s/pod.yaml".into(), None)
         );
         assert_eq!(
-            artifact_location("k8s\\a:b.yaml"),
-            json!({ "uri": "k8s/a%3Ab.yaml", "uriBaseId": "%SRCROOT%" })
+            uri("C:\\k8s\\pod.yaml"),
+            ("file:///C:/k8s/pod.yaml".into(), None)
         );
         assert_eq!(
-            artifact_location("/srv/k8s/pod.yaml"),
-            json!({ "uri": "file:///srv/k8s/pod.yaml" })
-        );
-        assert_eq!(
-            artifact_location("C:\\k8s\\pod.yaml"),
-            json!({ "uri": "file:///C:/k8s/pod.yaml" })
-        );
-        assert_eq!(
-            artifact_location("ünï/100%.yaml"),
-            json!({ "uri": "%C3%BCn%C3%AF/100%25.yaml", "uriBaseId": "%SRCROOT%" })
+            uri("ünï/100%.yaml"),
+            ("%C3%BCn%C3%AF/100%25.yaml".into(), root)
         );
     }
 }
