@@ -27,7 +27,7 @@ pub fn from_documents(file: &Arc<str>, documents: Vec<Document>) -> FileObjects 
         let line = doc.line;
         match classify(&doc.value) {
             Shape::Object => {
-                let positions = doc.fields.positions_under("");
+                let positions = doc.fields.positions();
                 out.objects.push(Object::new(
                     doc.value,
                     Source {
@@ -93,9 +93,8 @@ fn expand_list(file: &Arc<str>, doc: Document, out: &mut FileObjects) {
     let Some(Value::Array(items)) = map.remove("items") else {
         return;
     };
-    for (i, item) in items.into_iter().enumerate() {
-        let prefix = format!("/items/{i}");
-        let positions = doc.fields.positions_under(&prefix);
+    let positions = doc.fields.item_positions(items.len());
+    for ((i, item), positions) in items.into_iter().enumerate().zip(positions) {
         let line = positions.exact("").unwrap_or(doc.line);
         match classify(&item) {
             Shape::Object => out.objects.push(Object::new(

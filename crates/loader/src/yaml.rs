@@ -9,7 +9,7 @@
 
 use crate::error::LoadError;
 use crate::resolve;
-use palisade_model::{Positions, escape_token, pointer_hash};
+use palisade_model::Positions;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
@@ -45,34 +45,119 @@ pub struct Document {
     pub fields: FieldLines,
 }
 
-/// Lines of a document's fields by JSON pointer, before they are split per object.
+/// Lines of a document's fields, keyed by the hash of their JSON pointer, before they are
+/// split per object.
+///
+/// Pointer hashes are chained (a child's hash continues its parent's), so no pointer string is
+/// ever built while parsing. Fields under `/items/N` also carry their hash relative to that
+/// item, so a `List` splits into objects without re-hashing.
 #[derive(Debug, Default)]
 pub struct FieldLines {
-    arena: String,
-    entries: Vec<(u32, u32, u32)>,
+    entries: Vec<FieldEntry>,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct FieldEntry {
+    abs: u64,
+    rel: u64,
+    item: u32,
+    line: u32,
+}
+
+const NOT_AN_ITEM: u32 = u32::MAX;
+
 impl FieldLines {
-    fn record(&mut self, pointer: &str, line: u32) {
-        let start = self.arena.len() as u32;
-        self.arena.push_str(pointer);
-        self.entries.push((start, pointer.len() as u32, line));
+    fn record(&mut self, path: &Path, line: u32) {
+        let (item, rel) = path.item.unwrap_or((NOT_AN_ITEM, 0));
+        self.entries.push(FieldEntry {
+            abs: path.abs,
+            rel,
+            item,
+            line,
+        });
     }
 
-    /// The index of the fields under `prefix` (a pointer, `""` for the whole document), with
-    /// `prefix` removed from their pointers.
-    pub fn positions_under(&self, prefix: &str) -> Positions {
-        let entries = self
-            .entries
-            .iter()
-            .filter_map(|&(start, len, line)| {
-                let pointer = self.arena.get(start as usize..(start + len) as usize)?;
-                let rest = pointer.strip_prefix(prefix)?;
-                (rest.is_empty() || rest.starts_with('/')).then(|| (pointer_hash(rest), line))
-            })
-            .collect();
-        Positions::from_entries(entries)
+    /// The line index of the whole document.
+    pub fn positions(&self) -> Positions {
+        Positions::from_entries(self.entries.iter().map(|e| (e.abs, e.line)).collect())
     }
+
+    /// The line index of each item of a top-level `items` list, relative to the item.
+    pub fn item_positions(&self, items: usize) -> Vec<Positions> {
+        let mut per_item: Vec<Vec<(u64, u32)>> = vec![Vec::new(); items];
+        for e in &self.entries {
+            if let Some(list) = per_item.get_mut(e.item as usize) {
+                list.push((e.rel, e.line));
+            }
+        }
+        per_item.into_iter().map(Positions::from_entries).collect()
+    }
+}
+
+/// The JSON pointer of the node being read, as chained hashes.
+#[derive(Debug, Clone, Copy)]
+struct Path {
+    abs: u64,
+    /// Item index and hash relative to the item, under the document's top-level `items`.
+    item: Option<(u32, u64)>,
+    /// True for the document's top-level `items` sequence itself.
+    root_items: bool,
+}
+
+impl Path {
+    const ROOT: Path = Path {
+        abs: FNV_OFFSET,
+        item: None,
+        root_items: false,
+    };
+
+    fn key(&self, name: &str, parent_is_root: bool) -> Path {
+        Path {
+            abs: extend_token(self.abs, name),
+            item: self.item.map(|(i, h)| (i, extend_token(h, name))),
+            root_items: parent_is_root && name == "items",
+        }
+    }
+
+    fn index(&self, index: usize) -> Path {
+        let token = index.to_string();
+        let item = if self.root_items {
+            Some((u32::try_from(index).unwrap_or(NOT_AN_ITEM), FNV_OFFSET))
+        } else {
+            self.item.map(|(i, h)| (i, extend_token(h, &token)))
+        };
+        Path {
+            abs: extend_token(self.abs, &token),
+            item,
+            root_items: false,
+        }
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Continues a pointer hash with `/` and an escaped reference token; equal to
+/// `pointer_hash` of the full pointer string.
+fn extend_token(mut hash: u64, token: &str) -> u64 {
+    let mut feed = |b: u8| {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
+    feed(b'/');
+    for b in token.bytes() {
+        match b {
+            b'~' => {
+                feed(b'~');
+                feed(b'0');
+            }
+            b'/' => {
+                feed(b'~');
+                feed(b'1');
+            }
+            _ => feed(b),
+        }
+    }
+    hash
 }
 
 /// Result of reading one file: every document before the first syntax error, the error, and
@@ -139,7 +224,7 @@ enum Frame {
     Seq {
         items: Vec<Value>,
         anchor: Option<String>,
-        ptr_len: usize,
+        path: Path,
         nodes_at_start: usize,
     },
     Map {
@@ -147,7 +232,7 @@ enum Frame {
         key: Option<Key>,
         merges: Vec<Value>,
         anchor: Option<String>,
-        ptr_len: usize,
+        path: Path,
         nodes_at_start: usize,
         line: u32,
     },
@@ -160,7 +245,7 @@ enum Key {
 
 struct Builder {
     limits: Limits,
-    ptr: String,
+    cur: Path,
     stack: Vec<Frame>,
     anchors: HashMap<String, (Value, usize)>,
     fields: FieldLines,
@@ -177,7 +262,7 @@ impl Builder {
     fn new(limits: Limits) -> Self {
         Builder {
             limits,
-            ptr: String::new(),
+            cur: Path::ROOT,
             stack: Vec::new(),
             anchors: HashMap::new(),
             fields: FieldLines::default(),
@@ -264,7 +349,7 @@ impl Builder {
                     Frame::Seq {
                         items: Vec::new(),
                         anchor,
-                        ptr_len: self.ptr.len(),
+                        path: self.cur,
                         nodes_at_start: self.nodes,
                     },
                     line,
@@ -279,7 +364,7 @@ impl Builder {
                         key: None,
                         merges: Vec::new(),
                         anchor,
-                        ptr_len: self.ptr.len(),
+                        path: self.cur,
                         nodes_at_start: self.nodes,
                         line,
                     },
@@ -328,13 +413,14 @@ impl Builder {
                 if self.doc_line == 0 {
                     self.doc_line = line;
                 }
-                self.fields.record("", line);
+                self.cur = Path::ROOT;
+                self.fields.record(&self.cur, line);
             }
-            Some(Frame::Seq { items, .. }) => {
-                use std::fmt::Write;
-                let _ = write!(self.ptr, "/{}", items.len());
-                self.fields.record(&self.ptr, line);
+            Some(Frame::Seq { items, path, .. }) => {
+                self.cur = path.index(items.len());
+                self.fields.record(&self.cur, line);
             }
+            // Map values were recorded with their key.
             Some(Frame::Map { .. }) => {}
         }
     }
@@ -348,6 +434,7 @@ impl Builder {
 
     /// A node is complete: store it in its parent, or return the document.
     fn finish(&mut self, value: Value, line: u32, text: &str) -> Result<Step, LoadError> {
+        let at_root = self.stack.len() == 1;
         match self.stack.last_mut() {
             None => {
                 let doc = Document {
@@ -366,15 +453,15 @@ impl Builder {
                 }
                 return Ok(Step::Document(doc));
             }
-            Some(Frame::Seq { items, ptr_len, .. }) => {
+            Some(Frame::Seq { items, path, .. }) => {
                 items.push(value);
-                self.ptr.truncate(*ptr_len);
+                self.cur = *path;
             }
             Some(Frame::Map {
                 map,
                 key,
                 merges,
-                ptr_len,
+                path,
                 ..
             }) => match key.take() {
                 None => {
@@ -388,14 +475,13 @@ impl Builder {
                         }
                         other => resolve::key_string(other, text),
                     };
-                    self.ptr.push('/');
-                    self.ptr.push_str(&escape_token(&name));
-                    self.fields.record(&self.ptr, line);
+                    self.cur = path.key(&name, at_root);
+                    self.fields.record(&self.cur, line);
                     *key = Some(Key::Name(name));
                 }
                 Some(Key::Merge) => {
                     merges.push(value);
-                    self.ptr.truncate(*ptr_len);
+                    self.cur = *path;
                 }
                 Some(Key::Name(name)) => {
                     if map.contains_key(&name) {
@@ -406,7 +492,7 @@ impl Builder {
                         ));
                     }
                     map.insert(name, value);
-                    self.ptr.truncate(*ptr_len);
+                    self.cur = *path;
                 }
             },
         }
@@ -495,7 +581,7 @@ mod tests {
         let doc = one(
             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n",
         );
-        let pos = doc.fields.positions_under("");
+        let pos = doc.fields.positions();
         assert_eq!(
             pos.exact("/spec/containers/0/securityContext/privileged"),
             Some(9)
@@ -503,6 +589,15 @@ mod tests {
         assert_eq!(pos.exact("/spec/containers/0"), Some(7));
         assert_eq!(pos.exact("/metadata/name"), Some(4));
         assert_eq!(doc.line, 1);
+    }
+
+    #[test]
+    fn chained_hashes_match_escaped_pointers() {
+        let doc = one("metadata:\n  annotations:\n    ignore.palisade.dev/PAL-101: ok\n    a~b: x\nlist:\n- - deep\n");
+        let pos = doc.fields.positions();
+        assert_eq!(pos.exact("/metadata/annotations/ignore.palisade.dev~1PAL-101"), Some(3));
+        assert_eq!(pos.exact("/metadata/annotations/a~0b"), Some(4));
+        assert_eq!(pos.exact("/list/0/0"), Some(6));
     }
 
     #[test]
@@ -525,7 +620,7 @@ mod tests {
         assert_eq!(doc.value["spec"]["hostPID"], json!(true));
         assert_eq!(doc.value["spec"]["x"], json!("a/b"));
         assert_eq!(
-            doc.fields.positions_under("").exact("/spec/hostPID"),
+            doc.fields.positions().exact("/spec/hostPID"),
             Some(3)
         );
     }

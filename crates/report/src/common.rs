@@ -75,7 +75,7 @@ pub fn of_severity(report: &ScanReport, severity: Severity) -> impl Iterator<Ite
         .filter(move |f| f.severity == severity)
 }
 
-/// Unsuppressed findings by control id.
+/// Findings by control id, each list in report order.
 pub fn by_control(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
     let mut map: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for finding in findings {

@@ -114,9 +114,12 @@ fn summary(out: &mut String, report: &ScanReport, options: &RenderOptions) {
 }
 
 fn card(out: &mut String, class: &str, count: usize, label: &str) {
+    // A zero is good news or no news: it should not draw the eye.
+    let zero = if count == 0 { " zero" } else { "" };
     let _ = writeln!(
         out,
-        "<div class=\"card {class}\"><span class=\"num\">{count}</span><span class=\"label\">{label}</span></div>"
+        "<div class=\"card {class}{zero}\"><span class=\"num\">{count}</span>\
+         <span class=\"label\">{label}</span></div>"
     );
 }
 
@@ -237,12 +240,7 @@ fn requirement_details(
         let _ = writeln!(out, "<p class=\"muted\">{note}</p>");
     }
     if !evidence.is_empty() {
-        findings_table(
-            out,
-            report,
-            evidence.iter().take(MAX_EVIDENCE).copied(),
-            false,
-        );
+        findings_table(out, evidence.iter().take(MAX_EVIDENCE).copied(), false);
         if evidence.len() > MAX_EVIDENCE {
             let _ = writeln!(
                 out,
@@ -272,7 +270,7 @@ fn findings(out: &mut String, report: &ScanReport) {
             findings.len(),
             plural(findings.len(), "finding", "findings")
         );
-        findings_table(out, report, findings.into_iter(), true);
+        findings_table(out, findings.into_iter(), true);
         out.push_str("</details>\n");
     }
     out.push_str("</section>\n");
@@ -281,7 +279,6 @@ fn findings(out: &mut String, report: &ScanReport) {
 /// Control, object, location and message of each finding; `with_title` adds the control title.
 fn findings_table<'a>(
     out: &mut String,
-    report: &ScanReport,
     findings: impl Iterator<Item = &'a Finding>,
     with_title: bool,
 ) {
@@ -290,12 +287,7 @@ fn findings_table<'a>(
     );
     for f in findings {
         let title = if with_title {
-            format!(
-                "<br><span class=\"muted\">{}</span>",
-                esc(report
-                    .control(&f.control_id)
-                    .map_or(f.title.as_str(), |c| c.title.as_str()))
-            )
+            format!("<br><span class=\"muted\">{}</span>", esc(&f.title))
         } else {
             String::new()
         };

@@ -140,6 +140,16 @@ fn json_schema_rejects_what_the_report_never_writes() {
 }
 
 #[test]
+fn documented_example_matches_the_schema() {
+    let doc = std::fs::read_to_string(manifest_dir().join("../../docs/report-schema.md")).unwrap();
+    let start = doc.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + doc[start..].find("\n```").unwrap();
+    let mut schema = read_json(&manifest_dir().join("../../docs/report.schema.json"));
+    strict(&mut schema);
+    assert_valid(&schema, &serde_json::from_str(&doc[start..end]).unwrap());
+}
+
+#[test]
 fn json_round_trips() {
     let report = sample();
     let text = render(&report, Format::Json, &PLAIN);

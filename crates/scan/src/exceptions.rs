@@ -73,7 +73,7 @@ impl Exceptions {
         let Some(doc) = parsed.documents.into_iter().next() else {
             return Ok(Exceptions::default());
         };
-        let positions = doc.fields.positions_under("");
+        let positions = doc.fields.positions();
         let line_of = |p: &str| positions.line_of(p).unwrap_or(doc.line);
         let list = match doc.value.get("exceptions") {
             Some(Value::Array(list)) => list.clone(),

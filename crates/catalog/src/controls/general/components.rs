@@ -76,7 +76,11 @@ fn tiller(object: &Object, _: &Context<'_>, hits: &mut Hits) {
             found = true;
             hits.push(
                 c.field("/image"),
-                format!("{} runs Tiller, the Helm v2 server ({})", c.label(), c.image()),
+                format!(
+                    "{} runs Tiller, the Helm v2 server ({})",
+                    c.label(),
+                    c.image()
+                ),
             );
         }
     }

@@ -41,7 +41,10 @@ const WEBHOOKS: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
-const VAP: &[&str] = &["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
+const VAP: &[&str] = &[
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+];
 const MAP: &[&str] = &["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"];
 const FLOW: &[&str] = &["FlowSchema", "PriorityLevelConfiguration"];
 const DRA: &[&str] = &[
@@ -227,7 +230,11 @@ mod tests {
     fn every_table_kind_is_targeted() {
         for entry in TABLE {
             for kind in entry.kinds {
-                assert!(KINDS.contains(kind), "{kind} of {} is not in KINDS", entry.api_version);
+                assert!(
+                    KINDS.contains(kind),
+                    "{kind} of {} is not in KINDS",
+                    entry.api_version
+                );
             }
         }
         for kind in KINDS {

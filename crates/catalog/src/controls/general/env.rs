@@ -97,20 +97,21 @@ fn missing_source(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
             if scanned.peek().is_none() {
                 continue;
             }
-            let target = scanned.find(|o| o.name() == r.name);
-            match target {
-                None if !provided_elsewhere(ctx, namespace, r.kind, r.name) => hits.push(
+            match scanned.find(|o| o.name() == r.name) {
+                // Secrets are often, and preferably, kept out of manifests (created by a
+                // pipeline, a Job, an operator or an external store), so only a missing
+                // ConfigMap is taken for a mistake.
+                None if r.kind == "ConfigMap" => hits.push(
                     c.field(&format!("{}/name", r.pointer)),
                     format!(
-                        "{} reads {} {:?}, which is not among the scanned {}s of its namespace; the container cannot start without it",
+                        "{} reads ConfigMap {:?}, which is not among the scanned ConfigMaps of its namespace; the container cannot start without it",
                         c.label(),
-                        r.kind,
-                        r.name,
-                        r.kind
+                        r.name
                     ),
                 ),
+                None => {}
                 Some(target) => {
-                    if let Some(key) = r.key.filter(|k| !has_key(target, r.kind, k)) {
+                    if let Some(key) = r.key.filter(|k| lacks_key(target, r.kind, k)) {
                         hits.push(
                             c.field(&format!("{}/key", r.pointer)),
                             format!(
@@ -122,50 +123,30 @@ fn missing_source(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
                         );
                     }
                 }
-                None => {}
             }
         }
     }
 }
 
-/// Does a ConfigMap or Secret hold a key? Secrets whose data a controller fills in (service
-/// account tokens) are taken to hold any key.
-fn has_key(object: &Object, kind: &str, key: &str) -> bool {
-    let in_map = |field: &str| {
-        object
-            .at(&format!("/{field}"))
-            .and_then(Value::as_object)
-            .is_some_and(|m| m.contains_key(key))
-    };
-    match kind {
+/// Does a ConfigMap or Secret that declares data lack a key? Objects declaring no data at
+/// all are placeholders filled at run time, and service account token Secrets are filled by
+/// the token controller: neither is judged.
+fn lacks_key(object: &Object, kind: &str, key: &str) -> bool {
+    let fields: &[&str] = match kind {
         "Secret" => {
-            object.at("/type").and_then(Value::as_str)
+            if object.at("/type").and_then(Value::as_str)
                 == Some("kubernetes.io/service-account-token")
-                || in_map("data")
-                || in_map("stringData")
+            {
+                return false;
+            }
+            &["data", "stringData"]
         }
-        _ => in_map("data") || in_map("binaryData"),
-    }
-}
-
-fn str_at<'a>(object: &'a Object, pointer: &str) -> Option<&'a str> {
-    object.at(pointer).and_then(Value::as_str)
-}
-
-/// Secrets that operators create at run time from other scanned objects: a Bitnami
-/// SealedSecret, an External Secrets ExternalSecret, a cert-manager Certificate.
-fn provided_elsewhere(ctx: &Context<'_>, namespace: &str, kind: &str, name: &str) -> bool {
-    if kind != "Secret" {
-        return false;
-    }
-    let sealed = ctx
-        .of_kind_in("SealedSecret", namespace)
-        .any(|o| o.name() == name);
-    let external = ctx
-        .of_kind_in("ExternalSecret", namespace)
-        .any(|o| str_at(o, "/spec/target/name").unwrap_or(o.name()) == name);
-    let certificate = ctx
-        .of_kind_in("Certificate", namespace)
-        .any(|o| str_at(o, "/spec/secretName") == Some(name));
-    sealed || external || certificate
+        _ => &["data", "binaryData"],
+    };
+    let maps: Vec<_> = fields
+        .iter()
+        .filter_map(|f| object.at(&format!("/{f}")).and_then(Value::as_object))
+        .filter(|m| !m.is_empty())
+        .collect();
+    !maps.is_empty() && !maps.iter().any(|m| m.contains_key(key))
 }

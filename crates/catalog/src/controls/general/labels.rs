@@ -53,7 +53,10 @@ const MAX_PREFIX: usize = 253;
 
 fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     labels_at(object, "/metadata", "label", hits);
-    if let Some(pod) = object.pod_spec().filter(|p| p.metadata_pointer != "/metadata") {
+    if let Some(pod) = object
+        .pod_spec()
+        .filter(|p| p.metadata_pointer != "/metadata")
+    {
         labels_at(object, pod.metadata_pointer, "pod template label", hits);
     }
 }

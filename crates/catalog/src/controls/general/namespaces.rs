@@ -84,7 +84,9 @@ pub const SYSTEM_NAMESPACE: Rule = Rule {
 fn built_in(object: &Object) -> bool {
     matches!(
         (object.kind(), object.name()),
-        ("Service", "kubernetes") | ("ServiceAccount", "default") | ("ConfigMap", "kube-root-ca.crt")
+        ("Service", "kubernetes")
+            | ("ServiceAccount", "default")
+            | ("ConfigMap", "kube-root-ca.crt")
     )
 }
 
@@ -135,8 +137,8 @@ fn system_namespace(object: &Object, _: &Context<'_>, hits: &mut Hits) {
 }
 
 /// Objects that carry the markers of the cluster's own components: static (mirror) pods, the
-/// control plane's labels, add-on manager labels. Objects with an owner are judged on the
-/// owner.
+/// control plane's labels, add-on manager labels, and the DNS and kube-proxy add-ons every
+/// distribution installs. Objects with an owner are judged on the owner.
 fn is_cluster_component(object: &Object) -> bool {
     let labels = object.labels();
     let label = |key: &str| labels.get(key).and_then(Value::as_str);
@@ -151,4 +153,5 @@ fn is_cluster_component(object: &Object) -> bool {
         || label("tier") == Some("control-plane")
         || label("kubernetes.io/cluster-service") == Some("true")
         || labels.contains_key("addonmanager.kubernetes.io/mode")
+        || matches!(label("k8s-app"), Some("kube-dns" | "kube-proxy"))
 }

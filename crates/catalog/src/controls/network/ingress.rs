@@ -83,7 +83,7 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
             hits.push(
                 pointer,
                 format!(
-                    "backend names Service {name:?}, which is not among the {} Services \
+                    "backend names Service {name:?}, which is not among the {} Service(s) \
                      scanned in namespace {namespace:?}",
                     services.len()
                 ),
@@ -155,7 +155,9 @@ fn injection(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         if let Some(found) = payload(value) {
             hits.push(
                 pointer,
-                format!("annotation {key} contains {found:?}, a pattern of CVE-2021-25742 exploits"),
+                format!(
+                    "annotation {key} contains {found:?}, a pattern of CVE-2021-25742 exploits"
+                ),
             );
         }
     }

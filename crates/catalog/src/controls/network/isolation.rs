@@ -1,7 +1,10 @@
 //! NetworkPolicy coverage: namespaces without any (PAL-701), pods no Ingress policy selects
 //! (PAL-702), policies that select no scanned pod (PAL-703).
 
-use super::{NAMESPACE_AND_WORKLOADS, pod_labels_or_empty, workloads_in};
+use super::{
+    NAMESPACE_AND_WORKLOADS, custom_resources_in, pod_labels_or_empty, template_selector,
+    workloads_in,
+};
 use crate::registry::{Rule, Target};
 use crate::util::{selector_matches, strings};
 use crate::{Context, Hits};
@@ -100,30 +103,34 @@ fn unisolated(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         format!("{}/labels", pod.metadata_pointer),
         format!(
             "no NetworkPolicy with policy type Ingress selects the pods of this {} ({} \
-             NetworkPolicies scanned in namespace {namespace:?}): every pod can connect to them",
+             NetworkPolicy object(s) scanned in namespace {namespace:?}): any pod of the \
+             cluster can connect to them",
             object.kind(),
             policies.len()
         ),
     );
 }
 
+/// Only judged when workloads of the namespace are scanned, and not when a custom resource
+/// of the namespace carries the selected labels (its operator may run the pods).
 fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     let namespace = object.effective_namespace();
     let workloads: Vec<&Object> = workloads_in(ctx, namespace).collect();
     if workloads.is_empty() {
         return;
     }
-    let selector = pod_selector(object);
+    let selector = template_selector(&pod_selector(object));
     if workloads
         .iter()
         .any(|w| selector_matches(&selector, pod_labels_or_empty(w)))
+        || custom_resources_in(ctx, namespace).any(|r| selector_matches(&selector, r.labels()))
     {
         return;
     }
     hits.push(
         "/spec/podSelector",
         format!(
-            "podSelector matches the pods of none of the {} workloads scanned in namespace \
+            "podSelector matches the pods of none of the {} workload(s) scanned in namespace \
              {namespace:?}",
             workloads.len()
         ),

@@ -61,3 +61,46 @@ static NO_LABELS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 fn pod_labels_or_empty(object: &Object) -> &Map<String, Value> {
     pod_labels(object).unwrap_or(&NO_LABELS)
 }
+
+/// Labels that controllers add to the pods they create, which pod templates do not carry.
+const CONTROLLER_LABELS: &[&str] = &[
+    "pod-template-hash",
+    "controller-revision-hash",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "job-name",
+    "controller-uid",
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-completion-index",
+];
+
+/// A selector (a map, or a LabelSelector's `matchLabels` and `matchExpressions`) without
+/// the terms on controller-added labels, so it can be compared with pod templates.
+fn template_selector(selector: &Value) -> Value {
+    let mut selector = selector.clone();
+    let is_controller = |key: &str| CONTROLLER_LABELS.contains(&key);
+    if let Some(map) = selector.as_object_mut() {
+        map.retain(|k, _| !is_controller(k));
+        if let Some(Value::Object(labels)) = map.get_mut("matchLabels") {
+            labels.retain(|k, _| !is_controller(k));
+        }
+        if let Some(Value::Array(exprs)) = map.get_mut("matchExpressions") {
+            exprs.retain(|e| !is_controller(e.get("key").and_then(Value::as_str).unwrap_or("")));
+        }
+    }
+    selector
+}
+
+/// Objects of custom resource kinds in a namespace: operators create pods from them (a
+/// Prometheus, a Kafka cluster) that no scanned workload describes.
+fn custom_resources_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
+    let namespace = namespace.to_string();
+    ctx.all().iter().filter(move |o| {
+        let group = o.api_group();
+        o.effective_namespace() == namespace
+            && group.contains('.')
+            && !group.ends_with(".k8s.io")
+            && !o.is_workload()
+    })
+}

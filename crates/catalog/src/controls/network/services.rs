@@ -1,7 +1,7 @@
 //! How Services expose pods: NodePort (PAL-704), externalIPs (PAL-705), LoadBalancers open
 //! to every source (PAL-706), selectors that match no scanned pod (PAL-707).
 
-use super::{pod_labels_or_empty, workloads_in};
+use super::{custom_resources_in, pod_labels_or_empty, template_selector, workloads_in};
 use crate::registry::{Rule, Target};
 use crate::util::{map_selector_matches, strings};
 use crate::{Context, Hits};
@@ -65,7 +65,10 @@ fn external_ips(object: &Object, _: &Context<'_>, hits: &mut Hits) {
 /// Annotations that make a cloud provider create an internal (private network) load
 /// balancer, with the value that does it (`None`: any value but "false").
 const INTERNAL: &[(&str, Option<&str>)] = &[
-    ("service.beta.kubernetes.io/aws-load-balancer-internal", None),
+    (
+        "service.beta.kubernetes.io/aws-load-balancer-internal",
+        None,
+    ),
     (
         "service.beta.kubernetes.io/aws-load-balancer-scheme",
         Some("internal"),
@@ -94,6 +97,18 @@ const INTERNAL: &[(&str, Option<&str>)] = &[
     ),
 ];
 
+/// The AWS Load Balancer Controller (2.2 and later) makes internal load balancers unless
+/// the scheme annotation says internet-facing.
+fn aws_controller_default(object: &Object) -> bool {
+    let annotation = |key: &str| object.annotations().get(key).and_then(Value::as_str);
+    let managed = matches!(
+        annotation("service.beta.kubernetes.io/aws-load-balancer-type"),
+        Some("external" | "nlb-ip")
+    ) || object.at("/spec/loadBalancerClass").and_then(Value::as_str)
+        == Some("service.k8s.aws/nlb");
+    managed && annotation("service.beta.kubernetes.io/aws-load-balancer-scheme").is_none()
+}
+
 const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
 
 fn load_balancer(object: &Object, _: &Context<'_>, hits: &mut Hits) {
@@ -108,7 +123,7 @@ fn load_balancer(object: &Object, _: &Context<'_>, hits: &mut Hits) {
             (Some(v), None) => v != "false",
             (None, _) => false,
         }
-    });
+    }) || aws_controller_default(object);
     let ranges = strings(object.at("/spec/loadBalancerSourceRanges")).count() > 0
         || annotations
             .get(SOURCE_RANGES_ANNOTATION)
@@ -124,13 +139,17 @@ fn load_balancer(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     );
 }
 
-/// Only judged when workloads of the namespace are scanned; a Service without a selector
-/// has manually managed Endpoints and is left alone.
+/// Only judged when workloads of the namespace are scanned, and not when a custom resource
+/// of the namespace carries the selected labels (its operator may run the pods). A Service
+/// without a selector has manually managed Endpoints and is left alone.
 fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     if service_type(object) == "ExternalName" {
         return;
     }
-    let Some(selector) = object.at("/spec/selector").and_then(Value::as_object) else {
+    let Some(written) = object.at("/spec/selector").filter(|s| s.is_object()) else {
+        return;
+    };
+    let Value::Object(selector) = template_selector(written) else {
         return;
     };
     if selector.is_empty() {
@@ -141,7 +160,8 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     if workloads.is_empty()
         || workloads
             .iter()
-            .any(|w| map_selector_matches(selector, pod_labels_or_empty(w)))
+            .any(|w| map_selector_matches(&selector, pod_labels_or_empty(w)))
+        || custom_resources_in(ctx, namespace).any(|r| map_selector_matches(&selector, r.labels()))
     {
         return;
     }
@@ -152,7 +172,7 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     hits.push(
         "/spec/selector",
         format!(
-            "selector {} matches the pods of none of the {} workloads scanned in namespace \
+            "selector {} matches the pods of none of the {} workload(s) scanned in namespace \
              {namespace:?}",
             wanted.join(","),
             workloads.len()

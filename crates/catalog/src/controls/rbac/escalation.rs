@@ -95,7 +95,11 @@ fn csr_approval(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         for grant in grants(&rule, APPROVAL) {
             hits.push(
                 grant.pointer.clone(),
-                format!("{}{}", grant.describe(&rule), signer.as_deref().unwrap_or("")),
+                format!(
+                    "{}{}",
+                    grant.describe(&rule),
+                    signer.as_deref().unwrap_or("")
+                ),
             );
         }
     }

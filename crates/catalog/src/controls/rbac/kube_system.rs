@@ -57,5 +57,10 @@ fn binding_in_kube_system(role: &Object, ctx: &Context<'_>) -> Option<String> {
     }
     ctx.of_kind_in("RoleBinding", KUBE_SYSTEM)
         .find(references)
-        .map(|b| format!("bound in namespace {KUBE_SYSTEM} by RoleBinding {:?}", b.name()))
+        .map(|b| {
+            format!(
+                "bound in namespace {KUBE_SYSTEM} by RoleBinding {:?}",
+                b.name()
+            )
+        })
 }

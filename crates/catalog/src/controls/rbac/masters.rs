@@ -42,7 +42,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
 
 /// EKS reads IAM mappings from ConfigMap kube-system/aws-auth. Manifests often leave the
 /// namespace to the apply command, so an unset namespace counts.
-pub(super) fn is_aws_auth(object: &Object) -> bool {
+fn is_aws_auth(object: &Object) -> bool {
     object.kind() == "ConfigMap"
         && object.name() == "aws-auth"
         && matches!(object.effective_namespace(), "kube-system" | "")

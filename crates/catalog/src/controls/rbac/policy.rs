@@ -84,20 +84,31 @@ impl Grant<'_> {
         if self.any_verb {
             through.push("verbs \"*\"".to_string());
         }
-        let mut text = format!(
-            "{} grants {} on {}",
-            rule.label(),
-            self.verbs.join(", "),
-            self.resources.join(", ")
-        );
-        if !through.is_empty() {
-            text.push_str(&format!(" (through {})", through.join(", ")));
-        }
+        let mut text = sentence(rule, &self.verbs, &self.resources, &through);
         if !self.names.is_empty() {
             text.push_str(&format!(" for objects named {}", self.names.join(", ")));
         }
         text
     }
+}
+
+/// `rules[0] grants bind on roles (through verbs "*")`.
+fn sentence(
+    rule: &PolicyRule<'_>,
+    verbs: &[&str],
+    resources: &[&str],
+    through: &[String],
+) -> String {
+    let mut text = format!(
+        "{} grants {} on {}",
+        rule.label(),
+        verbs.join(", "),
+        resources.join(", ")
+    );
+    if !through.is_empty() {
+        text.push_str(&format!(" (through {})", through.join(", ")));
+    }
+    text
 }
 
 /// Does a rule's resource entry cover a requested `res` or `res/sub`?
@@ -200,7 +211,9 @@ pub(super) fn report_verbs(object: &Object, hits: &mut Hits, perms: &[Perm]) {
                     .verbs
                     .iter()
                     .copied()
-                    .filter(|v| (verb == "*" || verb == *v) && name_allows(&names, v, perm.resource))
+                    .filter(|v| {
+                        (verb == "*" || verb == *v) && name_allows(&names, v, perm.resource)
+                    })
                     .collect();
                 if granted.is_empty() {
                     continue;
@@ -214,20 +227,12 @@ pub(super) fn report_verbs(object: &Object, hits: &mut Hits, perms: &[Perm]) {
             }
             let mut through = Vec::new();
             if any_resource {
-                through.push("resources \"*\"");
+                through.push("resources \"*\"".to_string());
             }
             if verb == "*" {
-                through.push("verbs \"*\"");
+                through.push("verbs \"*\"".to_string());
             }
-            let mut text = format!(
-                "{} grants {} on {}",
-                rule.label(),
-                verbs.join(", "),
-                resources.join(", ")
-            );
-            if !through.is_empty() {
-                text.push_str(&format!(" (through {})", through.join(", ")));
-            }
+            let text = sentence(&rule, &verbs, &resources, &through);
             hits.push(rule.pointer("verbs", j), text);
         }
     }

@@ -21,15 +21,21 @@ impl Subject<'_> {
 
     /// `User "alice"`, `ServiceAccount "ci/deployer"`.
     pub fn label(&self) -> String {
-        if self.kind == "ServiceAccount" && !self.namespace.is_empty() {
-            format!("{} \"{}/{}\"", self.kind, self.namespace, self.name)
+        let kind = if self.kind.is_empty() {
+            "subject"
         } else {
-            format!("{} {:?}", self.kind, self.name)
+            self.kind
+        };
+        if kind == "ServiceAccount" && !self.namespace.is_empty() {
+            format!("{kind} \"{}/{}\"", self.namespace, self.name)
+        } else {
+            format!("{kind} {:?}", self.name)
         }
     }
 
-    /// True for this group. The kind is not compared: a `User` subject named like a
-    /// well-known group is a mistake worth the same attention.
+    /// True when the subject has this name. The kind is not compared: a `User` named like a
+    /// well-known group (or a `Group` named like a well-known user) deserves the same
+    /// attention.
     pub fn is(&self, name: &str) -> bool {
         self.name == name
     }
@@ -68,7 +74,11 @@ impl RoleRef<'_> {
 
 /// A binding's `roleRef`, when it names a kind and a role.
 pub(super) fn role_ref(object: &Object) -> Option<RoleRef<'_>> {
-    let text = |key: &str| object.at(&format!("/roleRef/{key}")).and_then(Value::as_str);
+    let text = |key: &str| {
+        object
+            .at(&format!("/roleRef/{key}"))
+            .and_then(Value::as_str)
+    };
     Some(RoleRef {
         kind: text("kind")?,
         name: text("name").filter(|n| !n.is_empty())?,

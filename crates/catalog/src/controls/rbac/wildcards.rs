@@ -13,9 +13,18 @@ pub const RULE: Rule = Rule {
 
 /// What a `*` in each list grants, for the message.
 const FIELDS: &[(&str, &str)] = &[
-    ("apiGroups", "the listed resources of every API group, present and future"),
-    ("resources", "every resource of the listed API groups, present and future"),
-    ("verbs", "every verb on the listed resources, present and future"),
+    (
+        "apiGroups",
+        "the listed resources of every API group, present and future",
+    ),
+    (
+        "resources",
+        "every resource of the listed API groups, present and future",
+    ),
+    (
+        "verbs",
+        "every verb on the listed resources, present and future",
+    ),
     ("nonResourceURLs", "every non-resource URL"),
 ];
 

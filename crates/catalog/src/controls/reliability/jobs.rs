@@ -89,9 +89,10 @@ fn active_deadline(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     };
     let job_pointer = format!("{job_spec}/activeDeadlineSeconds");
     // A pod-level deadline bounds each pod, which bounds the run as well.
-    let pod_bounded = object
-        .pod_spec()
-        .is_some_and(|pod| pod.get("activeDeadlineSeconds").is_some_and(|v| !v.is_null()));
+    let pod_bounded = object.pod_spec().is_some_and(|pod| {
+        pod.get("activeDeadlineSeconds")
+            .is_some_and(|v| !v.is_null())
+    });
     if is_set(object, &job_pointer) || pod_bounded {
         return;
     }

@@ -35,4 +35,3 @@ pub const RULES: &[Rule] = &[
     namespace::NO_LIMIT_RANGE,
     namespace::NO_RESOURCE_QUOTA,
 ];
-#[cfg(test)] mod scratch_harness;

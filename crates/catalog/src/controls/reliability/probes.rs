@@ -97,12 +97,9 @@ fn identical(object: &Object, _: &Context<'_>, hits: &mut Hits) {
 
 /// The handler of a probe: which kind of check, and its settings.
 fn handler(probe: &Value) -> Option<(&'static str, &Value)> {
-    HANDLERS.into_iter().find_map(|name| {
-        probe
-            .get(name)
-            .filter(|v| !v.is_null())
-            .map(|v| (name, v))
-    })
+    HANDLERS
+        .into_iter()
+        .find_map(|name| probe.get(name).filter(|v| !v.is_null()).map(|v| (name, v)))
 }
 
 fn named_port(object: &Object, _: &Context<'_>, hits: &mut Hits) {

@@ -68,7 +68,8 @@ fn missing(object: &Object, ctx: &Context<'_>, hits: &mut Hits, resource: &str, 
     let Some(pod) = object.pod_spec() else {
         return;
     };
-    if sets(pod.get("resources"), resource, bound) || limit_range_default(object, ctx, resource, bound)
+    if sets(pod.get("resources"), resource, bound)
+        || limit_range_default(object, ctx, resource, bound)
     {
         return;
     }

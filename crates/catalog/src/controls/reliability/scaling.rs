@@ -2,7 +2,7 @@
 //! number: shared by the replica, PodDisruptionBudget and autoscaler rules.
 
 use crate::Context;
-use crate::util::selector_matches;
+use crate::util::{pod_labels, selector_matches};
 use palisade_model::Object;
 use serde_json::Value;
 
@@ -80,7 +80,5 @@ pub(super) fn selected_workloads<'a>(
     ["Deployment", "StatefulSet"]
         .into_iter()
         .flat_map(move |kind| ctx.of_kind_in(kind, namespace))
-        .filter(move |w| {
-            crate::util::pod_labels(w).is_some_and(|labels| selector_matches(selector, labels))
-        })
+        .filter(move |w| pod_labels(w).is_some_and(|labels| selector_matches(selector, labels)))
 }
