@@ -49,9 +49,10 @@ pub fn items(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
 
 /// Labels the pods of a workload get (`metadata.labels` of a Pod, of the template otherwise).
 pub fn pod_labels(object: &Object) -> Option<&Map<String, Value>> {
-    let pod = object.pod_spec()?;
     object
-        .at(&format!("{}/labels", pod.metadata_pointer))
+        .pod_spec()?
+        .metadata?
+        .get("labels")
         .and_then(Value::as_object)
 }
 

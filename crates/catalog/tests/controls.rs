@@ -15,7 +15,11 @@ fn fixtures() -> PathBuf {
 
 fn run(control: &Control, file: &Path) -> (Vec<u32>, BTreeSet<u32>) {
     let text = std::fs::read_to_string(file);
-    assert!(text.is_ok(), "{}: missing fixture ({text:?})", file.display());
+    assert!(
+        text.is_ok(),
+        "{}: missing fixture ({text:?})",
+        file.display()
+    );
     let text = text.unwrap_or_default();
     let loaded = palisade_loader::load_text(&file.display().to_string(), &text);
     assert!(

@@ -61,13 +61,21 @@ const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n 
 #[test]
 fn scans_examples_and_points_at_the_field() {
     let out = palisade(&["scan", "examples/manifests", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["schemaVersion"], "1.0");
     let privileged = findings(&report, "PAL-101");
     assert_eq!(privileged.len(), 1);
     let f = privileged[0];
-    assert_eq!(f["location"]["file"], "examples/manifests/payments-api.yaml");
+    assert_eq!(
+        f["location"]["file"],
+        "examples/manifests/payments-api.yaml"
+    );
     assert_eq!(f["location"]["line"], 40);
     assert_eq!(f["object"]["kind"], "Deployment");
     assert_eq!(f["object"]["namespace"], "payments");
@@ -88,11 +96,25 @@ fn exit_codes_follow_fail_on() {
     assert_eq!(scan(&[]), Some(1));
     assert_eq!(scan(&["--fail-on", "none"]), Some(0));
     assert_eq!(scan(&["--fail-on", "critical"]), Some(1));
-    let clean = write(dir.path(), "clean.yaml", &PRIVILEGED_POD.replace("true", "false"));
+    let clean = write(
+        dir.path(),
+        "clean.yaml",
+        &PRIVILEGED_POD.replace("true", "false"),
+    );
     let out = palisade(&["scan", clean.to_str().unwrap(), "--include", "PAL-101"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(palisade(&["scan", pod, "--fail-on", "severe"]).status.code(), Some(2));
-    assert_eq!(palisade(&["scan", pod, "--include", "NOPE-1"]).status.code(), Some(2));
+    assert_eq!(
+        palisade(&["scan", pod, "--fail-on", "severe"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        palisade(&["scan", pod, "--include", "NOPE-1"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(palisade(&["scan"]).status.code(), Some(2));
 }
 
@@ -100,21 +122,47 @@ fn exit_codes_follow_fail_on() {
 fn bad_input_is_reported_and_the_rest_is_scanned() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a-good.yaml", PRIVILEGED_POD);
-    write(dir.path(), "b-broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n");
+    write(
+        dir.path(),
+        "b-broken.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n",
+    );
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let p = i - 1;
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     write(dir.path(), "c-bomb.yaml", &bomb);
-    write(dir.path(), "d-deep.json", &("[".repeat(100_000) + &"]".repeat(100_000)));
-    std::fs::write(dir.path().join("e-binary.yaml"), [0x7f, b'E', b'L', b'F', 0, 0, 1]).unwrap();
-    std::fs::write(dir.path().join("f-latin1.yaml"), b"kind: Pod\nname: caf\xe9\n").unwrap();
-    write(dir.path(), "g-kind-only.yaml", "kind: Pod\nmetadata: {name: x}\n");
+    write(
+        dir.path(),
+        "d-deep.json",
+        &("[".repeat(100_000) + &"]".repeat(100_000)),
+    );
+    std::fs::write(
+        dir.path().join("e-binary.yaml"),
+        [0x7f, b'E', b'L', b'F', 0, 0, 1],
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("f-latin1.yaml"),
+        b"kind: Pod\nname: caf\xe9\n",
+    )
+    .unwrap();
+    write(
+        dir.path(),
+        "g-kind-only.yaml",
+        "kind: Pod\nmetadata: {name: x}\n",
+    );
     let out = palisade(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
     let report = json(&out);
-    assert_eq!(findings(&report, "PAL-101").len(), 1, "the good file is still scanned");
+    assert_eq!(
+        findings(&report, "PAL-101").len(),
+        1,
+        "the good file is still scanned"
+    );
     let errors = report["errors"].as_array().unwrap();
     let has = |file: &str, needle: &str| {
         errors.iter().any(|e| {
@@ -131,7 +179,10 @@ fn bad_input_is_reported_and_the_rest_is_scanned() {
     assert!(has("g-kind-only.yaml", "apiVersion"), "{errors:?}");
     assert_eq!(errors.len(), 6, "{errors:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("b-broken.yaml:4"), "{stderr}");
+    assert!(
+        stderr.contains("b-broken.yaml:5:1") && stderr.contains("line 4"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -139,7 +190,10 @@ fn reads_stdin_and_lists() {
     let list = r#"{"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
          "spec": {"containers": [{"name": "c", "image": "x:1", "securityContext": {"privileged": true}}]}}]}"#;
-    let out = with_stdin(&["scan", "-", "--format", "json", "--include", "PAL-101"], list.as_bytes());
+    let out = with_stdin(
+        &["scan", "-", "--format", "json", "--include", "PAL-101"],
+        list.as_bytes(),
+    );
     let report = json(&out);
     let f = findings(&report, "PAL-101");
     assert_eq!(f.len(), 1);
@@ -149,19 +203,46 @@ fn reads_stdin_and_lists() {
 
 #[test]
 fn renders_kustomizations() {
-    let out = palisade(&["scan", "examples/kustomize/overlays/prod", "--format", "json", "--fail-on", "none"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = palisade(&[
+        "scan",
+        "examples/kustomize/overlays/prod",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["summary"]["objects"], 1);
-    let any = report["findings"].as_array().unwrap().first().cloned().unwrap();
+    let any = report["findings"]
+        .as_array()
+        .unwrap()
+        .first()
+        .cloned()
+        .unwrap();
     assert_eq!(any["object"]["namespace"], "reports");
-    assert!(any["location"]["file"].as_str().unwrap().ends_with("(kustomize)"));
+    assert!(
+        any["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("(kustomize)")
+    );
 }
 
 #[test]
 fn says_clearly_when_kubectl_is_missing() {
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["scan", "examples/kustomize/overlays/prod", "--format", "json"])
+        .args([
+            "scan",
+            "examples/kustomize/overlays/prod",
+            "--format",
+            "json",
+        ])
         .current_dir(root())
         .env("PALISADE_KUBECTL", "kubectl-that-does-not-exist")
         .output()
@@ -186,7 +267,14 @@ fn machine_formats_are_byte_stable() {
 fn writes_to_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.sarif");
-    let out = palisade(&["scan", "examples/manifests", "--format", "sarif", "--output", file.to_str().unwrap()]);
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        "--format",
+        "sarif",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
@@ -200,15 +288,28 @@ fn exceptions_file_and_annotations() {
         "  namespace: team\n",
         "  namespace: team\n  annotations:\n    ignore.palisade.dev/PAL-101: the node agent needs it\n",
     );
-    let pods = write(dir.path(), "pods.yaml", &format!("{annotated}---\n{}", PRIVILEGED_POD.replace("name: p", "name: q")));
+    let pods = write(
+        dir.path(),
+        "pods.yaml",
+        &format!(
+            "{annotated}---\n{}",
+            PRIVILEGED_POD.replace("name: p", "name: q")
+        ),
+    );
     let exceptions = write(
         dir.path(),
         "exceptions.yaml",
         "exceptions:\n  - control: PAL-101\n    reason: old waiver\n    expires: 2020-01-01\n    match: {name: q}\n  - control: PAL-1*\n    reason: never used\n    match: {namespace: elsewhere}\n",
     );
     let out = palisade(&[
-        "scan", pods.to_str().unwrap(), "--include", "PAL-101", "--format", "json",
-        "--exceptions", exceptions.to_str().unwrap(),
+        "scan",
+        pods.to_str().unwrap(),
+        "--include",
+        "PAL-101",
+        "--format",
+        "json",
+        "--exceptions",
+        exceptions.to_str().unwrap(),
     ]);
     let report = json(&out);
     let kept = findings(&report, "PAL-101");
@@ -217,12 +318,32 @@ fn exceptions_file_and_annotations() {
     let suppressed = report["suppressed"].as_array().unwrap();
     assert_eq!(suppressed.len(), 1);
     assert_eq!(suppressed[0]["suppressed"]["kind"], "annotation");
-    assert_eq!(suppressed[0]["suppressed"]["reason"], "the node agent needs it");
-    let statuses: Vec<&str> = report["exceptions"].as_array().unwrap().iter().map(|e| e["status"].as_str().unwrap()).collect();
-    assert!(statuses.contains(&"expired") && statuses.contains(&"unused"), "{statuses:?}");
+    assert_eq!(
+        suppressed[0]["suppressed"]["reason"],
+        "the node agent needs it"
+    );
+    let statuses: Vec<&str> = report["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"expired") && statuses.contains(&"unused"),
+        "{statuses:?}"
+    );
 
-    let bad = write(dir.path(), "bad.yaml", "exceptions:\n  - control: PAL-101\n");
-    let out = palisade(&["scan", pods.to_str().unwrap(), "--exceptions", bad.to_str().unwrap()]);
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "exceptions:\n  - control: PAL-101\n",
+    );
+    let out = palisade(&[
+        "scan",
+        pods.to_str().unwrap(),
+        "--exceptions",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:2"));
 }
@@ -236,13 +357,35 @@ fn controls_and_frameworks_commands() {
     assert_eq!(first["id"], "PAL-101");
     let out = palisade(&["controls", "show", "PAL-101"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("How to fix") && text.contains("cis-1.12"), "{text}");
-    assert_eq!(palisade(&["controls", "show", "PAL-000"]).status.code(), Some(2));
+    assert!(
+        text.contains("How to fix") && text.contains("cis-1.12"),
+        "{text}"
+    );
+    assert_eq!(
+        palisade(&["controls", "show", "PAL-000"]).status.code(),
+        Some(2)
+    );
 
     let out = palisade(&["frameworks", "list", "--format", "json"]);
     let frameworks = json(&out);
-    let ids: Vec<&str> = frameworks.as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
-    for id in ["cis-1.12", "nsa-cisa-1.2", "pss-baseline", "pss-restricted", "soc2", "pci-dss-4.0", "hipaa", "gdpr", "nist-800-53-r5", "mitre-attack-containers"] {
+    let ids: Vec<&str> = frameworks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "cis-1.12",
+        "nsa-cisa-1.2",
+        "pss-baseline",
+        "pss-restricted",
+        "soc2",
+        "pci-dss-4.0",
+        "hipaa",
+        "gdpr",
+        "nist-800-53-r5",
+        "mitre-attack-containers",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     let out = palisade(&["frameworks", "show", "cis-1.12", "--format", "json"]);
@@ -251,7 +394,14 @@ fn controls_and_frameworks_commands() {
 
 #[test]
 fn framework_flag_limits_controls_and_scores() {
-    let out = palisade(&["scan", "examples/manifests", "--framework", "pss-baseline", "--format", "json"]);
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        "--framework",
+        "pss-baseline",
+        "--format",
+        "json",
+    ]);
     let report = json(&out);
     let frameworks = report["frameworks"].as_array().unwrap();
     assert_eq!(frameworks.len(), 1);
@@ -259,7 +409,10 @@ fn framework_flag_limits_controls_and_scores() {
     assert!(frameworks[0]["score"].as_f64().unwrap() < 100.0);
     for f in report["findings"].as_array().unwrap() {
         let id = f["controlId"].as_str().unwrap();
-        assert!(id.starts_with("PAL-1"), "{id} is not a PSS baseline control");
+        assert!(
+            id.starts_with("PAL-1"),
+            "{id} is not a PSS baseline control"
+        );
     }
 }
 

@@ -11,7 +11,12 @@ fn generate() -> String {
     for f in palisade_frameworks::all().unwrap() {
         for r in &f.requirements {
             for c in &r.controls {
-                mapped.entry(c).or_default().entry(&f.id).or_default().push(&r.id);
+                mapped
+                    .entry(c)
+                    .or_default()
+                    .entry(&f.id)
+                    .or_default()
+                    .push(&r.id);
             }
         }
     }
@@ -22,24 +27,67 @@ fn generate() -> String {
     let mut out = String::from(
         "# Built-in controls\n\n<!-- Generated from crates/catalog/data/controls and crates/frameworks/data by crates/cli/tests/docs.rs; do not edit. -->\n\n",
     );
-    let _ = writeln!(out, "{} controls. `palisade controls show ID` prints one of them.\n", catalog.len());
-    let _ = writeln!(out, "| id | severity | category | title |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "{} controls. `palisade controls show ID` prints one of them.\n",
+        catalog.len()
+    );
+    let _ = writeln!(
+        out,
+        "| id | severity | category | title |\n|---|---|---|---|"
+    );
     for c in catalog.iter() {
         let m = &c.meta;
-        let _ = writeln!(out, "| [{}](#{}) | {} | {} | {} |", m.id, m.id.to_lowercase(), m.severity, m.category, m.title);
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | {} | {} | {} |",
+            m.id,
+            m.id.to_lowercase(),
+            m.severity,
+            m.category,
+            m.title
+        );
     }
     for (category, controls) in by_category {
         let _ = writeln!(out, "\n## {category}");
         for c in controls {
             let m = &c.meta;
-            let _ = writeln!(out, "\n### {}\n\n**{}** — severity {}; applies to {}.\n", m.id, m.title, m.severity, if m.kinds.is_empty() { "-".to_string() } else { m.kinds.join(", ") });
-            let _ = writeln!(out, "{}\n\n*Remediation:* {}\n", m.rationale.trim(), m.remediation.trim());
+            let _ = writeln!(
+                out,
+                "\n### {}\n\n**{}** — severity {}; applies to {}.\n",
+                m.id,
+                m.title,
+                m.severity,
+                if m.kinds.is_empty() {
+                    "-".to_string()
+                } else {
+                    m.kinds.join(", ")
+                }
+            );
+            let _ = writeln!(
+                out,
+                "{}\n\n*Remediation:* {}\n",
+                m.rationale.trim(),
+                m.remediation.trim()
+            );
             let _ = writeln!(out, "*References:* {}\n", m.references.join("; "));
             let frameworks: Vec<String> = mapped
                 .get(m.id.as_str())
-                .map(|f| f.iter().map(|(id, reqs)| format!("{id} {}", reqs.join(", "))).collect())
+                .map(|f| {
+                    f.iter()
+                        .map(|(id, reqs)| format!("{id} {}", reqs.join(", ")))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let _ = writeln!(out, "*Frameworks:* {}", if frameworks.is_empty() { "-".to_string() } else { frameworks.join("; ") });
+            let _ = writeln!(
+                out,
+                "*Frameworks:* {}",
+                if frameworks.is_empty() {
+                    "-".to_string()
+                } else {
+                    frameworks.join("; ")
+                }
+            );
         }
     }
     out
@@ -53,5 +101,8 @@ fn controls_doc_is_current() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(current == fresh, "docs/controls.md is stale: run PALISADE_UPDATE_DOCS=1 cargo test -p palisade-cli --test docs");
+    assert!(
+        current == fresh,
+        "docs/controls.md is stale: run PALISADE_UPDATE_DOCS=1 cargo test -p palisade-cli --test docs"
+    );
 }

@@ -25,4 +25,4 @@ mod data;
 mod score;
 
 pub use data::{Framework, FrameworkError, Requirement, all, get};
-pub use score::score;
+pub use score::{findings_per_control, score, score_counts};

@@ -15,10 +15,24 @@ pub fn score(
     findings: &[Finding],
     applicable: &BTreeMap<String, usize>,
 ) -> FrameworkResult {
+    score_counts(framework, &findings_per_control(findings), applicable)
+}
+
+/// Findings per control id: count once, then score every framework with [`score_counts`].
+pub fn findings_per_control(findings: &[Finding]) -> BTreeMap<&str, usize> {
     let mut found: BTreeMap<&str, usize> = BTreeMap::new();
     for finding in findings {
         *found.entry(finding.control_id.as_str()).or_default() += 1;
     }
+    found
+}
+
+/// [`score`] from findings already counted per control.
+pub fn score_counts(
+    framework: &Framework,
+    found: &BTreeMap<&str, usize>,
+    applicable: &BTreeMap<String, usize>,
+) -> FrameworkResult {
     let findings_of = |control: &String| found.get(control.as_str()).copied().unwrap_or(0);
     let applies = |control: &String| applicable.get(control).is_some_and(|&n| n > 0);
 

@@ -48,6 +48,20 @@ fn requirement_ids_are_unique_within_a_framework() {
 }
 
 #[test]
+fn every_requirement_maps_controls_or_says_why_not() {
+    for fw in all().unwrap() {
+        for req in &fw.requirements {
+            assert!(
+                !req.controls.is_empty() || req.manual || req.scope.is_some(),
+                "{} {}: map controls, or mark it manual or node-scoped",
+                fw.id,
+                req.id
+            );
+        }
+    }
+}
+
+#[test]
 fn every_mapped_control_exists_in_the_catalog() {
     let catalog = palisade_catalog::catalog().unwrap();
     let mut dangling = Vec::new();

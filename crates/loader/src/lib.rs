@@ -45,6 +45,9 @@ pub struct Options {
     pub limits: Limits,
     /// Largest file read, in bytes.
     pub max_file_size: u64,
+    /// Keep the validation schemas of CustomResourceDefinitions (dropped by default: no
+    /// control reads them, and they are most of the memory of operator bundles).
+    pub keep_crd_schemas: bool,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
         Options {
             limits: Limits::default(),
             max_file_size: 64 * 1024 * 1024,
+            keep_crd_schemas: false,
         }
     }
 }
@@ -117,7 +121,7 @@ pub fn load_text(name: &str, text: &str) -> Loaded {
 fn load_text_with(name: &str, text: &str, options: &Options) -> Loaded {
     let file: Arc<str> = Arc::from(name);
     let parsed = parse(text, options.limits);
-    let found = objects::from_documents(&file, parsed.documents);
+    let found = objects::from_documents(&file, parsed.documents, options.keep_crd_schemas);
     let mut loaded = Loaded {
         objects: found.objects,
         files: 1,

@@ -21,13 +21,21 @@ pub struct FileObjects {
 }
 
 /// Turns a file's documents into objects.
-pub fn from_documents(file: &Arc<str>, documents: Vec<Document>) -> FileObjects {
+pub fn from_documents(
+    file: &Arc<str>,
+    documents: Vec<Document>,
+    keep_crd_schemas: bool,
+) -> FileObjects {
     let mut out = FileObjects::default();
-    for doc in documents {
+    for mut doc in documents {
         let line = doc.line;
         match classify(&doc.value) {
             Shape::Object => {
-                let positions = doc.fields.positions();
+                let positions = if !keep_crd_schemas && drop_crd_schemas(&mut doc.value) {
+                    doc.fields.positions_within(CRD_LINE_DEPTH)
+                } else {
+                    doc.fields.positions()
+                };
                 out.objects.push(Object::new(
                     doc.value,
                     Source {
@@ -44,6 +52,36 @@ pub fn from_documents(file: &Arc<str>, documents: Vec<Document>) -> FileObjects 
         }
     }
     out
+}
+
+/// Lines kept for a CustomResourceDefinition whose schemas were dropped: down to
+/// `/spec/versions/N/name`.
+const CRD_LINE_DEPTH: u16 = 4;
+
+/// Drops the validation schemas of a CustomResourceDefinition (`spec.versions[].schema`,
+/// `spec.validation`), returning whether the object is one.
+///
+/// A schema describes the custom resource's fields; it is not configuration any control
+/// judges, yet on operator bundles it is most of the bytes (two thirds of the nodes of the
+/// public manifest corpus). Dropping it while reading keeps large scans small.
+fn drop_crd_schemas(value: &mut Value) -> bool {
+    if value.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition")
+        || !value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
+    {
+        return false;
+    }
+    if let Some(spec) = value.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("validation");
+        if let Some(versions) = spec.get_mut("versions").and_then(Value::as_array_mut) {
+            for version in versions.iter_mut().filter_map(Value::as_object_mut) {
+                version.remove("schema");
+            }
+        }
+    }
+    true
 }
 
 enum Shape {
@@ -126,7 +164,7 @@ mod tests {
     fn objects(text: &str) -> FileObjects {
         let parsed = parse(text, Limits::default());
         assert!(parsed.error.is_none());
-        from_documents(&Arc::from("f.yaml"), parsed.documents)
+        from_documents(&Arc::from("f.yaml"), parsed.documents, false)
     }
 
     #[test]
@@ -139,6 +177,23 @@ mod tests {
         assert_eq!(out.objects[0].line_of("/spec/hostPID"), 9);
         assert_eq!(out.objects[1].name(), "b");
         assert_eq!(out.objects[1].source.line, 10);
+    }
+
+    #[test]
+    fn drops_crd_schemas_only_when_asked() {
+        let text = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema: {type: object}\n";
+        let parsed = parse(text, Limits::default());
+        let out = from_documents(&Arc::from("f.yaml"), parsed.documents, false);
+        let crd = &out.objects[0];
+        assert!(crd.at("/spec/versions/0/schema").is_none());
+        assert_eq!(crd.line_of("/spec/versions/0/name"), 7);
+        let parsed = parse(text, Limits::default());
+        let kept = from_documents(&Arc::from("f.yaml"), parsed.documents, true);
+        assert!(
+            kept.objects[0]
+                .at("/spec/versions/0/schema/openAPIV3Schema")
+                .is_some()
+        );
     }
 
     #[test]

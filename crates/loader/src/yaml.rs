@@ -9,10 +9,10 @@
 
 use crate::error::LoadError;
 use crate::resolve;
+use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
 use palisade_model::Positions;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use libyaml_safer::{Event, EventData, Mark, Parser, ScalarStyle};
 
 /// Bounds that keep hostile input from exhausting the machine.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +62,7 @@ struct FieldEntry {
     rel: u64,
     item: u32,
     line: u32,
+    depth: u16,
 }
 
 const NOT_AN_ITEM: u32 = u32::MAX;
@@ -74,12 +75,24 @@ impl FieldLines {
             rel,
             item,
             line,
+            depth: path.depth,
         });
     }
 
     /// The line index of the whole document.
     pub fn positions(&self) -> Positions {
         Positions::from_entries(self.entries.iter().map(|e| (e.abs, e.line)).collect())
+    }
+
+    /// The line index of the fields at most `depth` levels deep (`/a/b` is depth 2).
+    pub fn positions_within(&self, depth: u16) -> Positions {
+        Positions::from_entries(
+            self.entries
+                .iter()
+                .filter(|e| e.depth <= depth)
+                .map(|e| (e.abs, e.line))
+                .collect(),
+        )
     }
 
     /// The line index of each item of a top-level `items` list, relative to the item.
@@ -102,6 +115,8 @@ struct Path {
     item: Option<(u32, u64)>,
     /// True for the document's top-level `items` sequence itself.
     root_items: bool,
+    /// Number of reference tokens.
+    depth: u16,
 }
 
 impl Path {
@@ -109,6 +124,7 @@ impl Path {
         abs: FNV_OFFSET,
         item: None,
         root_items: false,
+        depth: 0,
     };
 
     fn key(&self, name: &str, parent_is_root: bool) -> Path {
@@ -116,6 +132,7 @@ impl Path {
             abs: extend_token(self.abs, name),
             item: self.item.map(|(i, h)| (i, extend_token(h, name))),
             root_items: parent_is_root && name == "items",
+            depth: self.depth.saturating_add(1),
         }
     }
 
@@ -130,6 +147,7 @@ impl Path {
             abs: extend_token(self.abs, &token),
             item,
             root_items: false,
+            depth: self.depth.saturating_add(1),
         }
     }
 }
@@ -593,9 +611,14 @@ mod tests {
 
     #[test]
     fn chained_hashes_match_escaped_pointers() {
-        let doc = one("metadata:\n  annotations:\n    ignore.palisade.dev/PAL-101: ok\n    a~b: x\nlist:\n- - deep\n");
+        let doc = one(
+            "metadata:\n  annotations:\n    ignore.palisade.dev/PAL-101: ok\n    a~b: x\nlist:\n- - deep\n",
+        );
         let pos = doc.fields.positions();
-        assert_eq!(pos.exact("/metadata/annotations/ignore.palisade.dev~1PAL-101"), Some(3));
+        assert_eq!(
+            pos.exact("/metadata/annotations/ignore.palisade.dev~1PAL-101"),
+            Some(3)
+        );
         assert_eq!(pos.exact("/metadata/annotations/a~0b"), Some(4));
         assert_eq!(pos.exact("/list/0/0"), Some(6));
     }
@@ -619,10 +642,7 @@ mod tests {
             one("{\n  \"kind\": \"Pod\",\n  \"spec\": {\"hostPID\": true, \"x\": \"a\\/b\"}\n}\n");
         assert_eq!(doc.value["spec"]["hostPID"], json!(true));
         assert_eq!(doc.value["spec"]["x"], json!("a/b"));
-        assert_eq!(
-            doc.fields.positions().exact("/spec/hostPID"),
-            Some(3)
-        );
+        assert_eq!(doc.fields.positions().exact("/spec/hostPID"), Some(3));
     }
 
     #[test]

@@ -37,7 +37,7 @@ mod workload;
 pub use control::ControlMeta;
 pub use finding::{Finding, Location, ObjectRef, Suppression};
 pub use object::{Object, Source, is_cluster_scoped};
-pub use pointer::{escape_token, pointer_hash};
+pub use pointer::{escape_token, lookup, pointer_hash};
 pub use positions::Positions;
 pub use report::{
     ExceptionNotice, FrameworkResult, InputError, RequirementResult, RequirementStatus,

@@ -115,7 +115,7 @@ impl Object {
 
     /// Value at a JSON pointer.
     pub fn at(&self, pointer: &str) -> Option<&Value> {
-        self.value.pointer(pointer)
+        crate::pointer::lookup(&self.value, pointer)
     }
 
     /// Line of the field at `pointer`, or of its nearest ancestor, or of the object.

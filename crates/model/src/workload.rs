@@ -11,6 +11,8 @@ pub struct PodSpecRef<'a> {
     pub pointer: &'static str,
     /// Pointer of the pod's metadata (labels of the pods it creates).
     pub metadata_pointer: &'static str,
+    /// The pod's metadata (a Pod's own, or the template's), if present.
+    pub metadata: Option<&'a Value>,
 }
 
 impl<'a> PodSpecRef<'a> {
@@ -84,7 +86,7 @@ impl<'a> ContainerRef<'a> {
 
     /// Value at a pointer relative to the container (`"/securityContext/privileged"`).
     pub fn at(&self, relative: &str) -> Option<&'a Value> {
-        self.value.pointer(relative)
+        crate::pointer::lookup(self.value, relative)
     }
 
     /// Absolute pointer of a path relative to the container.
@@ -109,27 +111,44 @@ impl<'a> ContainerRef<'a> {
 }
 
 pub(crate) fn pod_spec_of<'a>(kind: &str, value: &'a Value) -> Option<PodSpecRef<'a>> {
-    let (pointer, metadata_pointer): (&'static str, &'static str) = match kind {
-        "Pod" => ("/spec", "/metadata"),
-        "PodTemplate" => ("/template/spec", "/template/metadata"),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job"
-        | "DeploymentConfig" => ("/spec/template/spec", "/spec/template/metadata"),
-        "CronJob" => (
-            "/spec/jobTemplate/spec/template/spec",
-            "/spec/jobTemplate/spec/template/metadata",
-        ),
-        _ => return None,
-    };
-    let spec = value.pointer(pointer).filter(|v| v.is_object())?;
+    // Walked with `get` rather than a pointer: this runs for every object and every control.
+    let (template, pointer, metadata_pointer): (Option<&Value>, &'static str, &'static str) =
+        match kind {
+            "Pod" => (Some(value), "/spec", "/metadata"),
+            "PodTemplate" => (
+                value.get("template"),
+                "/template/spec",
+                "/template/metadata",
+            ),
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job"
+            | "DeploymentConfig" => (
+                value.get("spec").and_then(|s| s.get("template")),
+                "/spec/template/spec",
+                "/spec/template/metadata",
+            ),
+            "CronJob" => (
+                value
+                    .get("spec")
+                    .and_then(|s| s.get("jobTemplate"))
+                    .and_then(|j| j.get("spec"))
+                    .and_then(|s| s.get("template")),
+                "/spec/jobTemplate/spec/template/spec",
+                "/spec/jobTemplate/spec/template/metadata",
+            ),
+            _ => return None,
+        };
+    let template = template?;
+    let spec = template.get("spec").filter(|v| v.is_object())?;
     Some(PodSpecRef {
         spec,
         pointer,
         metadata_pointer,
+        metadata: template.get("metadata"),
     })
 }
 

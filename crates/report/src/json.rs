@@ -7,6 +7,12 @@ pub fn render(report: &ScanReport) -> String {
     pretty(report)
 }
 
+/// Streams the report: a large scan's JSON is tens of megabytes, which need not sit in memory.
+pub fn write(report: &ScanReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}
+
 /// Pretty JSON with a final newline. Object keys keep their declared order, so the same value
 /// always gives the same bytes.
 pub fn pretty(value: &impl Serialize) -> String {

@@ -128,6 +128,20 @@ pub struct RenderOptions {
 }
 
 /// Renders `report` in `format`. Never fails: every report has a rendering, even an empty one.
+/// Renders into a writer; JSON is streamed, the other formats are built and then written.
+pub fn render_to(
+    report: &ScanReport,
+    format: Format,
+    options: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        other => out.write_all(render(report, other, options).as_bytes()),
+    }
+}
+
+/// Renders a report in a format.
 pub fn render(report: &ScanReport, format: Format, options: &RenderOptions) -> String {
     match format {
         Format::Table => table::render(report, options),

@@ -77,7 +77,12 @@ impl Exceptions {
         let line_of = |p: &str| positions.line_of(p).unwrap_or(doc.line);
         let list = match doc.value.get("exceptions") {
             Some(Value::Array(list)) => list.clone(),
-            Some(_) => return Err(vec![err(line_of("/exceptions"), "`exceptions` must be a list".into())]),
+            Some(_) => {
+                return Err(vec![err(
+                    line_of("/exceptions"),
+                    "`exceptions` must be a list".into(),
+                )]);
+            }
             None => {
                 return Err(vec![err(
                     doc.line,
@@ -91,7 +96,9 @@ impl Exceptions {
             let at = format!("/exceptions/{i}");
             match parse_entry(item, &|field: &str| line_of(&format!("{at}{field}")), file) {
                 Ok(entry) => entries.push(entry),
-                Err((field, message)) => errors.push(err(line_of(&format!("{at}{field}")), message)),
+                Err((field, message)) => {
+                    errors.push(err(line_of(&format!("{at}{field}")), message))
+                }
             }
         }
         if errors.is_empty() {
@@ -120,19 +127,29 @@ fn parse_entry(item: &Value, line: &dyn Fn(&str) -> u32, file: &str) -> Result<E
     };
     for key in map.keys() {
         if !matches!(key.as_str(), "control" | "reason" | "expires" | "match") {
-            return Err(("", format!("unknown field {key:?} (expected control, reason, expires, match)")));
+            return Err((
+                "",
+                format!("unknown field {key:?} (expected control, reason, expires, match)"),
+            ));
         }
     }
-    let control_text = string_field(map, "control")?.ok_or(("", "`control` is required".to_string()))?;
+    let control_text =
+        string_field(map, "control")?.ok_or(("", "`control` is required".to_string()))?;
     let reason = string_field(map, "reason")?.unwrap_or_default();
     if reason.trim().is_empty() {
-        return Err(("/reason", "`reason` is required: say why the risk is accepted".into()));
+        return Err((
+            "/reason",
+            "`reason` is required: say why the risk is accepted".into(),
+        ));
     }
     let expires = match map.get("expires") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if valid_date(s) => Some(s.clone()),
         Some(other) => {
-            return Err(("/expires", format!("`expires` must be a date YYYY-MM-DD, got {other}")));
+            return Err((
+                "/expires",
+                format!("`expires` must be a date YYYY-MM-DD, got {other}"),
+            ));
         }
     };
     let control = glob(&control_text, "/control")?;
@@ -142,8 +159,16 @@ fn parse_entry(item: &Value, line: &dyn Fn(&str) -> u32, file: &str) -> Result<E
         Some(_) => return Err(("/match", "`match` must be a mapping".into())),
     };
     for key in selector.keys() {
-        if !matches!(key.as_str(), "kind" | "namespace" | "name" | "labels" | "file") {
-            return Err(("/match", format!("unknown selector field {key:?} (expected kind, namespace, name, labels, file)")));
+        if !matches!(
+            key.as_str(),
+            "kind" | "namespace" | "name" | "labels" | "file"
+        ) {
+            return Err((
+                "/match",
+                format!(
+                    "unknown selector field {key:?} (expected kind, namespace, name, labels, file)"
+                ),
+            ));
         }
     }
     let labels = match selector.get("labels") {
@@ -156,9 +181,15 @@ fn parse_entry(item: &Value, line: &dyn Fn(&str) -> u32, file: &str) -> Result<E
         reason,
         expires,
         kind: string_field(&selector, "kind")?,
-        namespace: string_field(&selector, "namespace")?.map(|s| glob(&s, "/match/namespace")).transpose()?,
-        name: string_field(&selector, "name")?.map(|s| glob(&s, "/match/name")).transpose()?,
-        file: string_field(&selector, "file")?.map(|s| glob(&s, "/match/file")).transpose()?,
+        namespace: string_field(&selector, "namespace")?
+            .map(|s| glob(&s, "/match/namespace"))
+            .transpose()?,
+        name: string_field(&selector, "name")?
+            .map(|s| glob(&s, "/match/name"))
+            .transpose()?,
+        file: string_field(&selector, "file")?
+            .map(|s| glob(&s, "/match/file"))
+            .transpose()?,
         labels,
         source: format!("{file}:{}", line("")),
         control_text,
@@ -189,10 +220,15 @@ impl Entry {
                 .as_ref()
                 .is_none_or(|m| m.is_match(o.namespace.as_deref().unwrap_or("")))
             && self.name.as_ref().is_none_or(|m| m.is_match(&o.name))
-            && self.file.as_ref().is_none_or(|m| m.is_match(&finding.location.file))
+            && self
+                .file
+                .as_ref()
+                .is_none_or(|m| m.is_match(&finding.location.file))
             && (self.labels.is_empty()
                 || object.is_some_and(|obj| {
-                    self.labels.iter().all(|(k, v)| obj.labels().get(k) == Some(v))
+                    self.labels
+                        .iter()
+                        .all(|(k, v)| obj.labels().get(k) == Some(v))
                 }))
     }
 }
@@ -287,7 +323,14 @@ fn annotation(object: &Object, control: &str) -> Option<Suppression> {
     (!reason.is_empty()).then(|| Suppression {
         kind: "annotation".into(),
         reason: reason.to_string(),
-        source: format!("{}:{} {key}", object.source.file, object.line_of(&format!("/metadata/annotations/{}", palisade_model::escape_token(&key)))),
+        source: format!(
+            "{}:{} {key}",
+            object.source.file,
+            object.line_of(&format!(
+                "/metadata/annotations/{}",
+                palisade_model::escape_token(&key)
+            ))
+        ),
         expires: None,
     })
 }
@@ -322,7 +365,11 @@ mod tests {
         let errors = Exceptions::parse("ex.yaml", text).unwrap_err();
         let lines: Vec<u32> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![5, 8]);
-        assert!(errors[0].to_string().starts_with("ex.yaml:5: `reason` is required"));
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("ex.yaml:5: `reason` is required")
+        );
     }
 
     #[test]

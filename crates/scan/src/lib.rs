@@ -14,7 +14,7 @@ and are reported.
 use palisade_scan::{ScanOptions, scan};
 let loaded = palisade_loader::load_text("pod.yaml",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  hostPID: true\n  containers: [{name: a, image: nginx}]\n");
-let report = scan(loaded, &ScanOptions::default()).unwrap();
+let report = scan(&loaded, &ScanOptions::default()).unwrap();
 assert!(report.summary.findings > 0);
 ```
 */
@@ -30,8 +30,7 @@ pub use select::Selection;
 use palisade_catalog::{Control, catalog, evaluate};
 use palisade_loader::Loaded;
 use palisade_model::{
-    ExceptionNotice, Finding, FrameworkResult, SCHEMA_VERSION, ScanReport, Severity, Summary,
-    Tool,
+    ExceptionNotice, Finding, FrameworkResult, SCHEMA_VERSION, ScanReport, Severity, Summary, Tool,
 };
 
 /// What to run and how to judge.
@@ -63,7 +62,7 @@ pub enum ScanError {
 }
 
 /// Runs the whole pipeline over loaded objects.
-pub fn scan(loaded: Loaded, options: &ScanOptions) -> Result<ScanReport, ScanError> {
+pub fn scan(loaded: &Loaded, options: &ScanOptions) -> Result<ScanReport, ScanError> {
     // 1. Select the controls.
     let frameworks = resolve_frameworks(&options.frameworks)?;
     let catalog = catalog()?;
@@ -82,9 +81,10 @@ pub fn scan(loaded: Loaded, options: &ScanOptions) -> Result<ScanReport, ScanErr
     );
 
     // 4. Score the frameworks.
+    let found = palisade_frameworks::findings_per_control(&findings);
     let framework_results: Vec<FrameworkResult> = frameworks
         .iter()
-        .map(|f| palisade_frameworks::score(f, &findings, &evaluation.applicable))
+        .map(|f| palisade_frameworks::score_counts(f, &found, &evaluation.applicable))
         .collect();
 
     // 5. Assemble the report.
@@ -119,20 +119,23 @@ fn resolve_frameworks(
 }
 
 fn assemble(
-    loaded: Loaded,
+    loaded: &Loaded,
     controls: &[&Control],
     findings: Vec<Finding>,
     suppressed: Vec<Finding>,
     exceptions: Vec<ExceptionNotice>,
     frameworks: Vec<FrameworkResult>,
 ) -> ScanReport {
-    let mut by_severity = Severity::ALL.iter().map(|s| (*s, 0)).collect::<std::collections::BTreeMap<_, _>>();
+    let mut by_severity = Severity::ALL
+        .iter()
+        .map(|s| (*s, 0))
+        .collect::<std::collections::BTreeMap<_, _>>();
     for f in &findings {
         *by_severity.entry(f.severity).or_default() += 1;
     }
-    let mut errors = loaded.errors;
+    let mut errors = loaded.errors.clone();
     errors.sort();
-    let mut notices = loaded.notices;
+    let mut notices = loaded.notices.clone();
     notices.sort();
     let summary = Summary {
         files: loaded.files,

@@ -42,7 +42,11 @@ impl Selection {
             .filter(|c| include.is_empty() || include.iter().any(|m| m.is_match(&c.meta.id)))
             .filter(|c| !exclude.iter().any(|m| m.is_match(&c.meta.id)))
             .filter(|c| self.min_severity.is_none_or(|min| c.meta.severity >= min))
-            .filter(|c| mapped.as_ref().is_none_or(|m| m.contains(c.meta.id.as_str())))
+            .filter(|c| {
+                mapped
+                    .as_ref()
+                    .is_none_or(|m| m.contains(c.meta.id.as_str()))
+            })
             .collect())
     }
 }

@@ -132,7 +132,11 @@ fn show(c: &Listed<'_>) -> String {
         m.title,
         m.severity,
         m.category,
-        if m.kinds.is_empty() { "-".to_string() } else { m.kinds.join(", ") },
+        if m.kinds.is_empty() {
+            "-".to_string()
+        } else {
+            m.kinds.join(", ")
+        },
         m.rationale.trim(),
         m.remediation.trim(),
     );

@@ -63,7 +63,14 @@ fn list_table(rows: &[Summary<'_>]) -> String {
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["ID", "Framework", "Version", "Requirements", "Automated", "Manual"]);
+        .set_header([
+            "ID",
+            "Framework",
+            "Version",
+            "Requirements",
+            "Automated",
+            "Manual",
+        ]);
     for r in rows {
         table.add_row([
             r.id.to_string(),
@@ -96,12 +103,6 @@ fn show_table(f: &Framework) -> String {
     let s = summary(f);
     format!(
         "{} {} ({})\n{}\n{table}\n{} requirements: {} automated, {} manual\n",
-        f.id,
-        f.title,
-        f.version,
-        f.url,
-        s.requirements,
-        s.automated,
-        s.manual
+        f.id, f.title, f.version, f.url, s.requirements, s.automated, s.manual
     )
 }

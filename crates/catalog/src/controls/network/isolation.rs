@@ -53,8 +53,8 @@ fn namespaces(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     {
         return;
     }
-    let first = workloads_in(ctx, namespace)
-        .min_by_key(|o| (&*o.source.file, o.source.document, o.source.line));
+    // Objects are in input order, so the first one indexed is the first one read.
+    let first = workloads_in(ctx, namespace).next();
     if first.is_some_and(|f| std::ptr::eq(f, object)) {
         hits.push(
             "/metadata/namespace",

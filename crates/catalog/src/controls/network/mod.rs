@@ -42,17 +42,9 @@ const NAMESPACE_AND_WORKLOADS: &[&str] = &[
     "DeploymentConfig",
 ];
 
-const WORKLOAD_KINDS: &[&str] = match NAMESPACE_AND_WORKLOADS.split_first() {
-    Some((_, workloads)) => workloads,
-    None => &[],
-};
-
 /// The workloads of a namespace that run pods.
 fn workloads_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
-    WORKLOAD_KINDS
-        .iter()
-        .flat_map(|kind| ctx.of_kind_in(kind, namespace).collect::<Vec<_>>())
-        .filter(|o| o.is_workload())
+    ctx.workloads_in(namespace)
 }
 
 static NO_LABELS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
@@ -95,12 +87,5 @@ fn template_selector(selector: &Value) -> Value {
 /// Objects of custom resource kinds in a namespace: operators create pods from them (a
 /// Prometheus, a Kafka cluster) that no scanned workload describes.
 fn custom_resources_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
-    let namespace = namespace.to_string();
-    ctx.all().iter().filter(move |o| {
-        let group = o.api_group();
-        o.effective_namespace() == namespace
-            && group.contains('.')
-            && !group.ends_with(".k8s.io")
-            && !o.is_workload()
-    })
+    ctx.custom_resources_in(namespace)
 }

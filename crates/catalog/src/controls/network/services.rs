@@ -156,15 +156,21 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         return;
     }
     let namespace = object.effective_namespace();
-    let workloads: Vec<&Object> = workloads_in(ctx, namespace).collect();
-    if workloads.is_empty()
-        || workloads
-            .iter()
-            .any(|w| map_selector_matches(&selector, pod_labels_or_empty(w)))
+    if ctx.workloads_in(namespace).next().is_none() {
+        return;
+    }
+    // Candidates come from the label index: a namespace may hold thousands of workloads.
+    let Some((key, Some(value))) = selector.iter().next().map(|(k, v)| (k, v.as_str())) else {
+        return;
+    };
+    if ctx
+        .workloads_labelled(namespace, key, value)
+        .any(|w| map_selector_matches(&selector, pod_labels_or_empty(w)))
         || custom_resources_in(ctx, namespace).any(|r| map_selector_matches(&selector, r.labels()))
     {
         return;
     }
+    let workloads: Vec<&Object> = workloads_in(ctx, namespace).collect();
     let wanted: Vec<String> = selector
         .iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
