@@ -13,6 +13,10 @@ pub enum Target {
     Workload,
     /// These kinds.
     Kinds(&'static [&'static str]),
+    /// Every namespaced object, custom resources included.
+    Namespaced,
+    /// Every object.
+    Any,
 }
 
 impl Target {
@@ -21,8 +25,17 @@ impl Target {
         match self {
             Target::Workload => object.is_workload(),
             Target::Kinds(kinds) => kinds.contains(&object.kind()),
+            Target::Namespaced => is_namespaced(object.kind()),
+            Target::Any => true,
         }
     }
+}
+
+/// Built-in cluster-scoped kinds are known; for custom resources, a `Cluster` prefix is the
+/// convention (ClusterIssuer, ClusterPolicy, ClusterSecretStore), everything else is
+/// namespaced, which is the CRD default.
+fn is_namespaced(kind: &str) -> bool {
+    !kind.is_empty() && !palisade_model::is_cluster_scoped(kind) && !kind.starts_with("Cluster")
 }
 
 /// The logic half of a control.

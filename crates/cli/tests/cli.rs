@@ -1,5 +1,7 @@
 //! Drives the real `palisade` binary on real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! docs/controls.md is generated from the catalog and the frameworks; this test fails when it
 //! drifts. Regenerate with `PALISADE_UPDATE_DOCS=1 cargo test -p palisade-cli --test docs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers may fail loudly
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;

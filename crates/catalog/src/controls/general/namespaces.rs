@@ -35,31 +35,6 @@ const APPLICATION_KINDS: &[&str] = &[
     "PodDisruptionBudget",
 ];
 
-const ALL_NAMESPACED_KINDS: &[&str] = &[
-    "Pod",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-    "CronJob",
-    "PodTemplate",
-    "Service",
-    "ConfigMap",
-    "Secret",
-    "ServiceAccount",
-    "Role",
-    "RoleBinding",
-    "Ingress",
-    "PersistentVolumeClaim",
-    "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
-    "LimitRange",
-    "ResourceQuota",
-    "NetworkPolicy",
-];
-
 const SYSTEM_NAMESPACES: [&str; 3] = ["kube-system", "kube-public", "kube-node-lease"];
 
 pub const DEFAULT_NAMESPACE: Rule = Rule {
@@ -70,7 +45,7 @@ pub const DEFAULT_NAMESPACE: Rule = Rule {
 
 pub const NAMESPACE_UNSET: Rule = Rule {
     id: "PAL-902",
-    target: Target::Kinds(ALL_NAMESPACED_KINDS),
+    target: Target::Namespaced,
     check: namespace_unset,
 };
 

@@ -3,6 +3,8 @@
 
 mod ingress;
 mod isolation;
+mod policies;
+mod ports;
 mod services;
 
 use crate::Context;
@@ -25,6 +27,9 @@ pub const RULES: &[Rule] = &[
     ingress::DANGLING,
     ingress::SNIPPETS,
     ingress::INJECTION,
+    ports::RULE,
+    policies::OPEN_RULES,
+    policies::EGRESS,
 ];
 
 /// Namespace, then the kinds whose objects run pods (PodTemplate carries a pod spec but

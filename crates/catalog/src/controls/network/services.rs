@@ -34,7 +34,7 @@ pub const DANGLING: Rule = Rule {
     check: dangling,
 };
 
-fn service_type(object: &Object) -> &str {
+pub(super) fn service_type(object: &Object) -> &str {
     object
         .at("/spec/type")
         .and_then(Value::as_str)
@@ -111,19 +111,25 @@ fn aws_controller_default(object: &Object) -> bool {
 
 const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
 
-fn load_balancer(object: &Object, _: &Context<'_>, hits: &mut Hits) {
-    if service_type(object) != "LoadBalancer" {
-        return;
-    }
+/// True for a load balancer the cloud provider places on a private network.
+pub(super) fn internal_load_balancer(object: &Object) -> bool {
     let annotations = object.annotations();
-    let internal = INTERNAL.iter().any(|(key, wanted)| {
+    INTERNAL.iter().any(|(key, wanted)| {
         let value = annotations.get(*key).and_then(Value::as_str);
         match (value, wanted) {
             (Some(v), Some(w)) => v.eq_ignore_ascii_case(w),
             (Some(v), None) => v != "false",
             (None, _) => false,
         }
-    }) || aws_controller_default(object);
+    }) || aws_controller_default(object)
+}
+
+fn load_balancer(object: &Object, _: &Context<'_>, hits: &mut Hits) {
+    if service_type(object) != "LoadBalancer" {
+        return;
+    }
+    let annotations = object.annotations();
+    let internal = internal_load_balancer(object);
     let ranges = strings(object.at("/spec/loadBalancerSourceRanges")).count() > 0
         || annotations
             .get(SOURCE_RANGES_ANNOTATION)
