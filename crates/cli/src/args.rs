@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Continuous security and compliance for Kubernetes.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None, propagate_version = true)]
+#[command(name = "palisade", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -178,6 +178,9 @@ fn extend_token(mut hash: u64, token: &str) -> u64 {
     hash
 }
 
+/// Most warnings kept per file.
+const MAX_WARNINGS: usize = 100;
+
 /// Result of reading one file: every document before the first syntax error, the error, and
 /// warnings (duplicate keys) that do not stop reading.
 #[derive(Debug, Default)]
@@ -502,7 +505,8 @@ impl Builder {
                     self.cur = *path;
                 }
                 Some(Key::Name(name)) => {
-                    if map.contains_key(&name) {
+                    // Bounded: a hostile file can repeat a key a million times.
+                    if map.contains_key(&name) && self.warnings.len() < MAX_WARNINGS {
                         self.warnings.push(LoadError::syntax(
                             line,
                             1,

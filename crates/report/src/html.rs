@@ -166,8 +166,26 @@ fn framework_article(
         );
     }
     out.push_str("</ul>\n<div class=\"reqs\">\n");
-    for requirement in &framework.requirements {
+    // Judged requirements first, in the framework's order; manual ones (node checks, process
+    // controls) folded away, so a CIS report does not open with a hundred node checks.
+    let (manual, judged): (Vec<_>, Vec<_>) = framework
+        .requirements
+        .iter()
+        .partition(|r| r.status == RequirementStatus::Manual);
+    for requirement in judged {
         requirement_details(out, report, requirement, by_control);
+    }
+    if !manual.is_empty() {
+        let _ = write!(
+            out,
+            "<details class=\"manual\"><summary>{} requirements are checked by a person or on \
+             the nodes, not from objects</summary>\n",
+            manual.len()
+        );
+        for requirement in manual {
+            requirement_details(out, report, requirement, by_control);
+        }
+        out.push_str("</details>\n");
     }
     out.push_str("</div>\n</article>\n");
 }

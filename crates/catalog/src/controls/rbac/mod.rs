@@ -4,6 +4,7 @@
 
 mod access;
 mod bindings;
+mod default_account;
 mod escalation;
 mod groups;
 mod kube_system;
@@ -37,4 +38,5 @@ pub const RULES: &[Rule] = &[
     bindings::POWERFUL_ROLE,
     bindings::MISSING_ROLE,
     kube_system::RULE,
+    default_account::RULE,
 ];

@@ -1,6 +1,7 @@
 //! Rules of the `secrets` group: how Secrets reach containers (CIS Kubernetes Benchmark
 //! 5.4.1) and credentials written where Secrets should have been used.
 
+mod committed;
 mod config_maps;
 mod env;
 mod names;
@@ -16,4 +17,5 @@ pub const RULES: &[Rule] = &[
     config_maps::RULE,
     objects::ANNOTATION,
     objects::TOKEN,
+    committed::RULE,
 ];
