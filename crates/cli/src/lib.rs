@@ -21,6 +21,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs the command line; `bin_name` is how the user invoked us (for help and completions).
 pub fn run(bin_name: &'static str) -> ExitCode {
+    quiet_parser_panics();
     let matches = Cli::command().bin_name(bin_name).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -42,4 +43,20 @@ pub fn run(bin_name: &'static str) -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// The loader turns a panic inside the YAML parser into an input error with file and line;
+/// the default hook would still print a backtrace-like message for it, so it stays quiet for
+/// those. Every other panic is a bug and is reported as usual.
+fn quiet_parser_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info
+            .location()
+            .is_some_and(|l| l.file().contains("libyaml-safer"))
+        {
+            return;
+        }
+        default_hook(info);
+    }));
 }

@@ -157,6 +157,11 @@ fn bad_input_is_reported_and_the_rest_is_scanned() {
         "g-kind-only.yaml",
         "kind: Pod\nmetadata: {name: x}\n",
     );
+    write(
+        dir.path(),
+        "h-tag-comma.yaml",
+        "apiVersion: v1\nkind: Pod\nspec: [!x, 2]\n",
+    );
     let out = palisade(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
     let report = json(&out);
@@ -179,8 +184,10 @@ fn bad_input_is_reported_and_the_rest_is_scanned() {
     assert!(has("e-binary.yaml", "binary"), "{errors:?}");
     assert!(has("f-latin1.yaml", "UTF-8"), "{errors:?}");
     assert!(has("g-kind-only.yaml", "apiVersion"), "{errors:?}");
-    assert_eq!(errors.len(), 6, "{errors:?}");
+    assert!(has("h-tag-comma.yaml", "malformed"), "{errors:?}");
+    assert_eq!(errors.len(), 7, "{errors:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
         stderr.contains("b-broken.yaml:5:1") && stderr.contains("line 4"),
         "{stderr}"

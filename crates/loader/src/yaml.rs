@@ -200,9 +200,25 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
     parser.set_input_string(&mut bytes);
     let mut builder = Builder::new(limits);
     let mut parsed = Parsed::default();
+    let mut last_line = 1;
     loop {
-        let event = match parser.parse() {
-            Ok(ev) => ev,
+        // libyaml-safer still has a `panic!` on one malformed construct (a tag followed by a
+        // comma in a flow collection, found by fuzzing); hostile input must be an error, so a
+        // panic inside the parser becomes one.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse()));
+        let Ok(next) = next else {
+            parsed.error = Some(LoadError::syntax(
+                last_line,
+                1,
+                "malformed YAML the parser cannot read (near this line)".into(),
+            ));
+            break;
+        };
+        let event = match next {
+            Ok(ev) => {
+                last_line = line_of(&ev.end_mark);
+                ev
+            }
             Err(e) => {
                 let (line, column) = e
                     .problem_mark()
@@ -685,6 +701,15 @@ mod tests {
                 .map(|i| format!("{}b:\n", "  ".repeat(i)))
                 .collect::<String>();
         assert!(parse(&text, Limits::default()).error.is_some());
+    }
+
+    #[test]
+    fn parser_panics_become_errors() {
+        // Found by fuzzing: a tag followed by a comma in a flow sequence.
+        let p = parse("a: 1\n---\nb: [!x, 2]\n", Limits::default());
+        assert_eq!(p.documents.len(), 1);
+        let e = p.error.expect("error");
+        assert_eq!(e.line(), Some(3), "{e}");
     }
 
     #[test]

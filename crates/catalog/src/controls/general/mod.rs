@@ -8,8 +8,10 @@ mod env;
 mod labels;
 mod naked_pod;
 mod namespaces;
+mod pod_security;
 mod references;
 mod selector;
+mod webhooks;
 
 use crate::registry::Rule;
 
@@ -29,4 +31,6 @@ pub const RULES: &[Rule] = &[
     components::DASHBOARD,
     components::TILLER,
     labels::RULE,
+    pod_security::RULE,
+    webhooks::RULE,
 ];

@@ -58,8 +58,8 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         hits.push(
             subject.pointer(),
             format!(
-                "grants {role} {scope} to {account}, which every pod that names no \
-                 ServiceAccount runs as"
+                "grants {role} {scope} to {account}, which every pod of that namespace runs \
+                 as unless it names another ServiceAccount"
             ),
         );
     }

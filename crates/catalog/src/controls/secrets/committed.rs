@@ -40,8 +40,8 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         return;
     }
     for (field, how) in [
-        ("data", "base64-encoded, which anyone can decode"),
-        ("stringData", "in clear text"),
+        ("data", "base64 is an encoding anyone can reverse"),
+        ("stringData", "the values are in clear text"),
     ] {
         let Some(map) = object.at(&format!("/{field}")).and_then(Value::as_object) else {
             continue;
@@ -57,7 +57,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         hits.push(
             format!("/{field}"),
             format!(
-                "Secret {:?} holds the values of {field} key(s) {} in the manifest, {how}",
+                "Secret {:?} carries the values of {field} key(s) {} in the manifest: {how}",
                 object.name(),
                 keys.join(", ")
             ),
@@ -81,7 +81,9 @@ mod tests {
         assert!(!committed(&json!("${DB_PASSWORD}")));
         assert!(!committed(&json!("{{ .Values.password }}")));
         assert!(!committed(&json!("<password>")));
-        assert!(!committed(&json!("ENC[AES256_GCM,data:8xw=,iv:a,tag:b,type:str]")));
+        assert!(!committed(&json!(
+            "ENC[AES256_GCM,data:8xw=,iv:a,tag:b,type:str]"
+        )));
     }
 
     #[test]
