@@ -176,10 +176,10 @@ fn framework_article(
         requirement_details(out, report, requirement, by_control);
     }
     if !manual.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<details class=\"manual\"><summary>{} requirements are checked by a person or on \
-             the nodes, not from objects</summary>\n",
+             the nodes, not from objects</summary>",
             manual.len()
         );
         for requirement in manual {
