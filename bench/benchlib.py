@@ -93,9 +93,7 @@ def ensure_trivy() -> Path:
     log(f"building trivy {TRIVY_VERSION} (several minutes on 2 cores)")
     # Trivy uses encoding/json/v2, which Go still keeps behind an experiment flag.
     env = dict(os.environ, GOBIN=str(bin_dir), GOEXPERIMENT="jsonv2")
-    run_checked(
-        ["go", "install", f"github.com/aquasecurity/trivy/cmd/trivy@{TRIVY_VERSION}"], env=env
-    )
+    run_checked(["go", "install", f"github.com/aquasecurity/trivy/cmd/trivy@{TRIVY_VERSION}"], env=env)
     for old in bin_dir.glob(".trivy-*"):
         old.unlink()
     marker.touch()
@@ -139,25 +137,51 @@ def tool_versions(tools: Tools) -> dict[str, str]:
 
 def palisade_cmd(tools: Tools, target: Path, output: Path) -> list[str]:
     return [
-        str(tools.palisade), "scan", str(target),
-        "--format", "json", "--output", str(output), "--fail-on", "none", "--no-progress",
+        str(tools.palisade),
+        "scan",
+        str(target),
+        "--format",
+        "json",
+        "--output",
+        str(output),
+        "--fail-on",
+        "none",
+        "--no-progress",
     ]
 
 
 def checkov_cmd(tools: Tools, target: Path) -> list[str]:
     return [
-        str(tools.checkov), "-d", str(target), "--framework", "kubernetes",
-        "-o", "json", "--quiet", "--compact", "--skip-download",
+        str(tools.checkov),
+        "-d",
+        str(target),
+        "--framework",
+        "kubernetes",
+        "-o",
+        "json",
+        "--quiet",
+        "--compact",
+        "--skip-download",
     ]
 
 
 def trivy_cmd(tools: Tools, target: Path, output: Path) -> list[str]:
     return [
-        str(tools.trivy), "config", "--quiet",
-        "--cache-dir", str(CACHE / "trivy-cache"),
-        "--skip-check-update", "--skip-version-check", "--disable-telemetry",
-        "--misconfig-scanners", "kubernetes",
-        "--format", "json", "--output", str(output), str(target),
+        str(tools.trivy),
+        "config",
+        "--quiet",
+        "--cache-dir",
+        str(CACHE / "trivy-cache"),
+        "--skip-check-update",
+        "--skip-version-check",
+        "--disable-telemetry",
+        "--misconfig-scanners",
+        "kubernetes",
+        "--format",
+        "json",
+        "--output",
+        str(output),
+        str(target),
     ]
 
 

@@ -1,6 +1,6 @@
 use crate::context::Context;
 use crate::hits::Hits;
-use crate::registry::Control;
+use crate::registry::{Control, Target};
 use palisade_model::{Finding, Location, Object, ObjectRef};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -13,20 +13,27 @@ pub struct Evaluation {
     /// For each control that ran: how many objects it applied to. Zero means the control was
     /// not applicable to anything scanned.
     pub applicable: BTreeMap<String, usize>,
+    /// Indexes of the objects no kind-specific control applied to (kinds the catalog does not
+    /// inspect beyond generic metadata checks).
+    pub uninspected: Vec<usize>,
 }
 
 /// Runs the controls over every object, in parallel over objects.
 pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
     let context = Context::new(objects);
-    let (mut findings, counts) = objects
+    let (mut findings, counts, mut uninspected) = objects
         .par_iter()
+        .enumerate()
         .fold(
-            || (Vec::new(), vec![0usize; controls.len()]),
-            |(mut findings, mut counts), object| {
+            || (Vec::new(), vec![0usize; controls.len()], Vec::new()),
+            |(mut findings, mut counts, mut uninspected), (index, object)| {
+                let mut inspected = false;
                 for (i, control) in controls.iter().enumerate() {
                     if !control.rule.target.applies(object) {
                         continue;
                     }
+                    // Metadata checks that apply to any object do not count as judging it.
+                    inspected |= matches!(control.rule.target, Target::Workload | Target::Kinds(_));
                     if let Some(c) = counts.get_mut(i) {
                         *c += 1;
                     }
@@ -34,19 +41,24 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
                     (control.rule.check)(object, &context, &mut hits);
                     findings.extend(hits.0.into_iter().map(|hit| finding(control, object, hit)));
                 }
-                (findings, counts)
+                if !inspected {
+                    uninspected.push(index);
+                }
+                (findings, counts, uninspected)
             },
         )
         .reduce(
-            || (Vec::new(), vec![0usize; controls.len()]),
-            |(mut fa, mut ca), (fb, cb)| {
+            || (Vec::new(), vec![0usize; controls.len()], Vec::new()),
+            |(mut fa, mut ca, mut ua), (fb, cb, ub)| {
                 fa.extend(fb);
                 for (a, b) in ca.iter_mut().zip(cb) {
                     *a += b;
                 }
-                (fa, ca)
+                ua.extend(ub);
+                (fa, ca, ua)
             },
         );
+    uninspected.sort_unstable();
     findings.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
     let applicable = controls
@@ -57,6 +69,7 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
     Evaluation {
         findings,
         applicable,
+        uninspected,
     }
 }
 

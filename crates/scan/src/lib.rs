@@ -30,7 +30,8 @@ pub use select::Selection;
 use palisade_catalog::{Control, catalog, evaluate};
 use palisade_loader::Loaded;
 use palisade_model::{
-    ExceptionNotice, Finding, FrameworkResult, SCHEMA_VERSION, ScanReport, Severity, Summary, Tool,
+    ExceptionNotice, Finding, FrameworkResult, InputError, SCHEMA_VERSION, ScanReport, Severity,
+    Summary, Tool,
 };
 
 /// What to run and how to judge.
@@ -71,6 +72,8 @@ pub fn scan(loaded: &Loaded, options: &ScanOptions) -> Result<ScanReport, ScanEr
     // 2. Evaluate.
     let evaluation = evaluate(&loaded.objects, &controls);
 
+    let uninspected = uninspected_kinds(&loaded.objects, &evaluation.uninspected);
+
     // 3. Filter: exceptions from the file and from annotations.
     let today = options.today.clone().unwrap_or_else(today);
     let (findings, suppressed, notices) = exceptions::apply(
@@ -88,14 +91,42 @@ pub fn scan(loaded: &Loaded, options: &ScanOptions) -> Result<ScanReport, ScanEr
         .collect();
 
     // 5. Assemble the report.
-    Ok(assemble(
+    let mut report = assemble(
         loaded,
         &controls,
         findings,
         suppressed,
         notices,
         framework_results,
-    ))
+    );
+    report.notices.extend(uninspected);
+    report.notices.sort();
+    Ok(report)
+}
+
+/// Objects no selected control inspects are not errors (custom resources are normal), but
+/// they are said out loud, one notice per kind, at its first object.
+fn uninspected_kinds(objects: &[palisade_model::Object], indexes: &[usize]) -> Vec<InputError> {
+    let mut kinds: std::collections::BTreeMap<(&str, &str), (usize, &palisade_model::Object)> =
+        std::collections::BTreeMap::new();
+    for object in indexes.iter().filter_map(|i| objects.get(*i)) {
+        kinds
+            .entry((object.api_version(), object.kind()))
+            .or_insert((0, object))
+            .0 += 1;
+    }
+    kinds
+        .into_iter()
+        .map(|((api_version, kind), (count, first))| InputError {
+            file: first.source.file.to_string(),
+            line: Some(first.source.line),
+            column: None,
+            message: format!(
+                "{kind} ({api_version}): no selected control inspects this kind beyond its \
+                 metadata; {count} object(s) read"
+            ),
+        })
+        .collect()
 }
 
 fn resolve_frameworks(
