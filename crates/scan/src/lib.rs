@@ -193,3 +193,36 @@ fn assemble(
         controls: controls.iter().map(|c| c.meta.clone()).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_no_control_inspects_are_noticed() {
+        let loaded = palisade_loader::load_text(
+            "mon.yaml",
+            "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: a, namespace: m}\n---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: b, namespace: m}\n",
+        );
+        let report = scan(&loaded, &ScanOptions::default()).unwrap();
+        let notice = report
+            .notices
+            .iter()
+            .find(|n| n.message.starts_with("ServiceMonitor"))
+            .expect("notice");
+        assert_eq!(notice.line, Some(1));
+        assert!(notice.message.contains("2 object(s)"), "{}", notice.message);
+        assert!(report.errors.is_empty());
+    }
+
+    #[test]
+    fn unknown_framework_is_a_usage_error() {
+        let loaded = palisade_loader::load_text("x.yaml", "");
+        let options = ScanOptions {
+            frameworks: vec!["iso-27001".into()],
+            ..ScanOptions::default()
+        };
+        let err = scan(&loaded, &options).unwrap_err();
+        assert!(err.to_string().contains("unknown framework"), "{err}");
+    }
+}
