@@ -2,8 +2,8 @@
 //! (PAL-702), policies that select no scanned pod (PAL-703).
 
 use super::{
-    NAMESPACE_AND_WORKLOADS, custom_resources_in, pod_labels_or_empty, template_selector,
-    workloads_in,
+    NAMESPACE_AND_WORKLOADS, custom_resources_in, pod_labels_or_empty, policed_pod,
+    template_selector, workloads_in,
 };
 use crate::registry::{Rule, Target};
 use crate::util::{selector_matches, strings};
@@ -83,13 +83,9 @@ fn covers_ingress(policy: &Object) -> bool {
 }
 
 fn unisolated(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
-    let Some(pod) = object.pod_spec() else {
+    let Some(pod) = policed_pod(object) else {
         return;
     };
-    // NetworkPolicies do not apply to host-network pods, and a PodTemplate runs nothing.
-    if object.kind() == "PodTemplate" || pod.get("hostNetwork") == Some(&Value::Bool(true)) {
-        return;
-    }
     let namespace = object.effective_namespace();
     let labels = pod_labels_or_empty(object);
     let policies: Vec<&Object> = ctx.of_kind_in(POLICY, namespace).collect();

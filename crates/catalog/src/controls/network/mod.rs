@@ -47,6 +47,14 @@ const NAMESPACE_AND_WORKLOADS: &[&str] = &[
     "DeploymentConfig",
 ];
 
+/// The pod spec of a workload whose pods NetworkPolicies govern: not host-network pods, and
+/// not a PodTemplate, which runs nothing.
+fn policed_pod(object: &Object) -> Option<palisade_model::PodSpecRef<'_>> {
+    object.pod_spec().filter(|pod| {
+        object.kind() != "PodTemplate" && pod.get("hostNetwork") != Some(&Value::Bool(true))
+    })
+}
+
 /// The workloads of a namespace that run pods.
 fn workloads_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
     ctx.workloads_in(namespace)

@@ -1,7 +1,7 @@
 //! What NetworkPolicies allow: rules open to every source or destination (PAL-713), and pods
 //! no policy isolates for egress (PAL-714).
 
-use super::pod_labels_or_empty;
+use super::{pod_labels_or_empty, policed_pod};
 use crate::registry::{Rule, Target};
 use crate::util::{items, selector_matches, strings};
 use crate::{Context, Hits};
@@ -128,13 +128,9 @@ fn selects(policy: &Object, labels: &serde_json::Map<String, Value>) -> bool {
 /// Mirrors PAL-702 for the other direction. Namespaces without any NetworkPolicy are left
 /// to PAL-701 and PAL-702, which already report every pod there as unrestricted.
 fn egress(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
-    let Some(pod) = object.pod_spec() else {
+    let Some(pod) = policed_pod(object) else {
         return;
     };
-    // NetworkPolicies do not apply to host-network pods, and a PodTemplate runs nothing.
-    if object.kind() == "PodTemplate" || pod.get("hostNetwork") == Some(&Value::Bool(true)) {
-        return;
-    }
     let namespace = object.effective_namespace();
     let policies: Vec<&Object> = ctx.of_kind_in(POLICY, namespace).collect();
     if policies.is_empty() {
