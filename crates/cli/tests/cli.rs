@@ -436,3 +436,41 @@ fn completions_and_kubectl_plugin() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("kubectl palisade"));
 }
+
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..60 {
+        write(
+            dir.path(),
+            &format!("p{i}.yaml"),
+            &PRIVILEGED_POD.replace("name: p", &format!("name: p{i}")),
+        );
+    }
+    let target = dir.path().to_str().unwrap();
+    let out = dir.path().join("out.txt");
+    // `script` (util-linux) gives the command a pseudo-terminal, as an interactive shell would.
+    let command = format!(
+        "{} scan {target} --fail-on none -o {}",
+        env!("CARGO_BIN_EXE_palisade"),
+        out.display()
+    );
+    let tty = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .output()
+        .expect("script(1) from util-linux");
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("/60 files"), "{screen}");
+    let piped = palisade(&[
+        "scan",
+        target,
+        "--fail-on",
+        "none",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&piped.stderr).contains("files"),
+        "no bar when stderr is not a terminal"
+    );
+}
