@@ -25,17 +25,44 @@ impl Target {
         match self {
             Target::Workload => object.is_workload(),
             Target::Kinds(kinds) => kinds.contains(&object.kind()),
-            Target::Namespaced => is_namespaced(object.kind()),
+            Target::Namespaced => is_namespaced(object),
             Target::Any => true,
         }
     }
 }
 
-/// Built-in cluster-scoped kinds are known; for custom resources, a `Cluster` prefix is the
-/// convention (ClusterIssuer, ClusterPolicy, ClusterSecretStore), everything else is
-/// namespaced, which is the CRD default.
-fn is_namespaced(kind: &str) -> bool {
-    !kind.is_empty() && !palisade_model::is_cluster_scoped(kind) && !kind.starts_with("Cluster")
+/// Built-in kinds are known; for the core group, only its namespaced kinds count (a kind such
+/// as the scheduler's `Policy` file is not an API object). Tool configuration files that look
+/// like objects (`*.config.k8s.io`, Skaffold) are not namespaced objects either. For custom
+/// resources, a `Cluster` prefix is the convention (ClusterIssuer, ClusterPolicy), everything
+/// else is namespaced, which is the CRD default.
+fn is_namespaced(object: &Object) -> bool {
+    const CORE_NAMESPACED: &[&str] = &[
+        "Pod",
+        "Service",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "Endpoints",
+        "PersistentVolumeClaim",
+        "ReplicationController",
+        "LimitRange",
+        "ResourceQuota",
+        "Event",
+        "PodTemplate",
+        "Binding",
+    ];
+    let (kind, group) = (object.kind(), object.api_group());
+    if kind.is_empty() || palisade_model::is_cluster_scoped(kind) {
+        return false;
+    }
+    if group.is_empty() {
+        return CORE_NAMESPACED.contains(&kind);
+    }
+    let tool_config = group.ends_with("config.k8s.io")
+        || group.ends_with("config.kubernetes.io")
+        || group.starts_with("skaffold");
+    !tool_config && !kind.starts_with("Cluster")
 }
 
 /// The logic half of a control.
@@ -206,6 +233,36 @@ pub fn catalog() -> Result<&'static Catalog, CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaced_means_a_namespaced_api_object() {
+        let object = |api: &str, kind: &str| {
+            palisade_model::Object::new(
+                serde_json::json!({"apiVersion": api, "kind": kind}),
+                palisade_model::Source::file("x.yaml", 1),
+                palisade_model::Positions::default(),
+            )
+        };
+        assert!(is_namespaced(&object("v1", "Pod")));
+        assert!(is_namespaced(&object(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor"
+        )));
+        assert!(!is_namespaced(&object(
+            "cert-manager.io/v1",
+            "ClusterIssuer"
+        )));
+        assert!(!is_namespaced(&object("v1", "Policy")));
+        assert!(!is_namespaced(&object("skaffold/v2beta26", "Config")));
+        assert!(!is_namespaced(&object(
+            "kubescheduler.config.k8s.io/v1",
+            "KubeSchedulerConfiguration"
+        )));
+        assert!(!is_namespaced(&object(
+            "rbac.authorization.k8s.io/v1",
+            "ClusterRole"
+        )));
+    }
 
     #[test]
     fn catalog_is_consistent() {

@@ -168,6 +168,7 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
             | "ValidatingAdmissionPolicyBinding"
             | "MutatingAdmissionPolicy"
             | "MutatingAdmissionPolicyBinding"
+            | "InitializerConfiguration"
             | "APIService"
             | "CertificateSigningRequest"
             | "PodSecurityPolicy"
