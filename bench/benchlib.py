@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -303,6 +304,12 @@ class Measurement:
     max_rss_mb: float  # largest single process, as GNU time reports it
     tree_rss_mb: float  # sum over the process tree, sampled
     exit_code: int
+    timed_out: bool = False  # stopped at the time limit: wall_s is a lower bound
+
+    @property
+    def failed(self) -> bool:
+        """Neither a report nor a time-out: the tool crashed or was killed."""
+        return not self.timed_out and self.exit_code not in (0, 1, 2)
 
 
 def _children(pid: int) -> list[int]:
@@ -338,26 +345,39 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def measure(cmd: list[str], stdout_path: Path | None = None, sample_tree: bool = False) -> Measurement:
+def measure(
+    cmd: list[str],
+    stdout_path: Path | None = None,
+    sample_tree: bool = False,
+    timeout_s: float | None = None,
+) -> Measurement:
     """Runs cmd; wall time and peak RSS from wait4, optionally the tree's RSS sampled.
 
-    Sampling costs CPU, so it is used only for peers that start worker processes."""
+    Sampling costs CPU, so it is used only for peers that start worker processes. Past
+    timeout_s the command's process group is stopped and the run marked as timed out."""
     err_path = CACHE / "last-stderr.txt"
+    polling = sample_tree or timeout_s is not None
+    timed_out = False
     with open(err_path, "wb") as err, open(stdout_path or os.devnull, "wb") as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, start_new_session=True)
         tree_peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if sample_tree else 0)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if polling else 0)
             if pid == proc.pid:
                 break
-            tree_peak = max(tree_peak, _tree_rss_kb(proc.pid))
+            if timeout_s is not None and time.perf_counter() - start > timeout_s and not timed_out:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+            if sample_tree:
+                tree_peak = max(tree_peak, _tree_rss_kb(proc.pid))
             time.sleep(0.1)
         wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # reaped here, not by Popen
-    if code not in (0, 1, 2):
-        sys.stderr.write(err_path.read_text(errors="replace")[-4000:])
-        sys.exit(f"command failed with exit {code}: {shlex.join(cmd)}")
     max_rss = usage.ru_maxrss / 1024
-    return Measurement(wall, max_rss, max(tree_peak / 1024, max_rss), code)
+    m = Measurement(wall, max_rss, max(tree_peak / 1024, max_rss), code, timed_out)
+    if m.failed:
+        sys.stderr.write(err_path.read_text(errors="replace")[-4000:])
+        log(f"command failed with exit {code}: {shlex.join(cmd)}")
+    return m
