@@ -4,6 +4,7 @@ use crate::registry::{Control, Target};
 use palisade_model::{Finding, Location, Object, ObjectRef};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What running controls over objects produced.
 #[derive(Debug, Default)]
@@ -21,14 +22,25 @@ pub struct Evaluation {
 /// Runs the controls over every object, in parallel over objects.
 pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
     let context = Context::new(objects);
-    let (mut findings, counts, mut uninspected) = objects
+    // Every finding of a control shares its id and title.
+    let names: Vec<(Arc<str>, Arc<str>)> = controls
+        .iter()
+        .map(|c| {
+            (
+                Arc::from(c.meta.id.as_str()),
+                Arc::from(c.meta.title.as_str()),
+            )
+        })
+        .collect();
+    let (chunks, counts, mut uninspected) = objects
         .par_iter()
         .enumerate()
         .fold(
             || (Vec::new(), vec![0usize; controls.len()], Vec::new()),
             |(mut findings, mut counts, mut uninspected), (index, object)| {
                 let mut inspected = false;
-                for (i, control) in controls.iter().enumerate() {
+                let mut object_ref: Option<Arc<ObjectRef>> = None;
+                for (i, (control, name)) in controls.iter().zip(&names).enumerate() {
                     if !control.rule.target.applies(object) {
                         continue;
                     }
@@ -39,7 +51,16 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
                     }
                     let mut hits = Hits::default();
                     (control.rule.check)(object, &context, &mut hits);
-                    findings.extend(hits.0.into_iter().map(|hit| finding(control, object, hit)));
+                    if hits.0.is_empty() {
+                        continue;
+                    }
+                    let object_ref =
+                        object_ref.get_or_insert_with(|| Arc::new(ObjectRef::of(object)));
+                    findings.extend(
+                        hits.0
+                            .into_iter()
+                            .map(|hit| finding(control, name, object, object_ref, hit)),
+                    );
                 }
                 if !inspected {
                     uninspected.push(index);
@@ -47,6 +68,7 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
                 (findings, counts, uninspected)
             },
         )
+        .map(|(findings, counts, uninspected)| (vec![findings], counts, uninspected))
         .reduce(
             || (Vec::new(), vec![0usize; controls.len()], Vec::new()),
             |(mut fa, mut ca, mut ua), (fb, cb, ub)| {
@@ -58,6 +80,12 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
                 (fa, ca, ua)
             },
         );
+    // One allocation of the final size: growing a vector by doubling would briefly hold
+    // twice the findings.
+    let mut findings = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        findings.extend(chunk);
+    }
     uninspected.sort_unstable();
     findings.par_sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
@@ -73,14 +101,20 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
     }
 }
 
-fn finding(control: &Control, object: &Object, hit: crate::hits::Hit) -> Finding {
+fn finding(
+    control: &Control,
+    (id, title): &(Arc<str>, Arc<str>),
+    object: &Object,
+    object_ref: &Arc<ObjectRef>,
+    hit: crate::hits::Hit,
+) -> Finding {
     Finding {
-        control_id: control.meta.id.clone(),
-        title: control.meta.title.clone(),
+        control_id: Arc::clone(id),
+        title: Arc::clone(title),
         severity: control.meta.severity,
-        object: ObjectRef::of(object),
+        object: Arc::clone(object_ref),
         location: Location {
-            file: object.source.file.to_string(),
+            file: Arc::clone(&object.source.file),
             line: object.line_of(&hit.pointer),
             pointer: hit.pointer,
         },

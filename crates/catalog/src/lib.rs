@@ -18,7 +18,7 @@ let loaded = palisade_loader::load_text("pod.yaml",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - {name: a, image: nginx, securityContext: {privileged: true}}\n");
 let controls: Vec<_> = catalog.iter().collect();
 let result = palisade_catalog::evaluate(&loaded.objects, &controls);
-assert!(result.findings.iter().any(|f| f.control_id == "PAL-101" && f.location.line == 6));
+assert!(result.findings.iter().any(|f| &*f.control_id == "PAL-101" && f.location.line == 6));
 ```
 */
 

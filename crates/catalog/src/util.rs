@@ -2,6 +2,7 @@
 
 use palisade_model::{ContainerRef, Object, PodSpecRef};
 use serde_json::{Map, Value};
+use std::sync::LazyLock;
 
 /// A container's securityContext field, or the pod's when the container does not set it
 /// (the precedence the kubelet applies). Returns the value and the pointer it came from.
@@ -56,6 +57,13 @@ pub fn pod_labels(object: &Object) -> Option<&Map<String, Value>> {
         .and_then(Value::as_object)
 }
 
+static NO_LABELS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+
+/// The labels a workload's pods get, empty when it sets none.
+pub fn pod_labels_or_empty(object: &Object) -> &Map<String, Value> {
+    pod_labels(object).unwrap_or(&NO_LABELS)
+}
+
 /// Does a `LabelSelector` (`matchLabels` + `matchExpressions`) select these labels?
 /// An empty selector selects everything; a malformed one selects nothing.
 pub fn selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
@@ -73,11 +81,11 @@ pub fn selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
     for (_, expr) in items(sel.get("matchExpressions")) {
         let key = expr.get("key").and_then(Value::as_str).unwrap_or("");
         let op = expr.get("operator").and_then(Value::as_str).unwrap_or("");
-        let values: Vec<&str> = strings(expr.get("values")).map(|(_, s)| s).collect();
+        let listed = |a: &str| strings(expr.get("values")).any(|(_, s)| s == a);
         let actual = labels.get(key).and_then(Value::as_str);
         let ok = match op {
-            "In" => actual.is_some_and(|a| values.contains(&a)),
-            "NotIn" => actual.is_none_or(|a| !values.contains(&a)),
+            "In" => actual.is_some_and(listed),
+            "NotIn" => actual.is_none_or(|a| !listed(a)),
             "Exists" => labels.contains_key(key),
             "DoesNotExist" => !labels.contains_key(key),
             _ => false,

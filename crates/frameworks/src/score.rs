@@ -22,7 +22,7 @@ pub fn score(
 pub fn findings_per_control(findings: &[Finding]) -> BTreeMap<&str, usize> {
     let mut found: BTreeMap<&str, usize> = BTreeMap::new();
     for finding in findings {
-        *found.entry(finding.control_id.as_str()).or_default() += 1;
+        *found.entry(&*finding.control_id).or_default() += 1;
     }
     found
 }
@@ -120,17 +120,18 @@ mod tests {
 
     fn finding(control: &str) -> Finding {
         Finding {
-            control_id: control.to_string(),
-            title: "title".to_string(),
+            control_id: control.into(),
+            title: "title".into(),
             severity: Severity::High,
             object: ObjectRef {
                 api_version: "v1".to_string(),
                 kind: "Pod".to_string(),
                 namespace: None,
                 name: "web".to_string(),
-            },
+            }
+            .into(),
             location: Location {
-                file: "pod.yaml".to_string(),
+                file: "pod.yaml".into(),
                 line: 1,
                 pointer: String::new(),
             },

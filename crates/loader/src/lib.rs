@@ -21,6 +21,7 @@ assert_eq!(pod.line_of("/spec/hostNetwork"), 6);
 ```
 */
 
+mod elide;
 mod error;
 mod kustomize;
 mod objects;
@@ -28,9 +29,10 @@ mod resolve;
 mod sources;
 mod yaml;
 
+pub use elide::crd_schemas_blanked;
 pub use error::LoadError;
 pub use sources::{Input, expand, is_kustomization_dir};
-pub use yaml::{Document, FieldLines, Limits, Parsed, parse};
+pub use yaml::{Document, FieldLines, Limits, Parsed, parse, parse_without_crd_schemas};
 
 use palisade_model::{InputError, Object};
 use rayon::prelude::*;
@@ -118,9 +120,27 @@ pub fn load_text(name: &str, text: &str) -> Loaded {
     load_text_with(name, text, &Options::default())
 }
 
+/// Reads a text leaving out CRD validation schemas: their lines are blanked before parsing
+/// when that is provably safe, and skipped while building values in any case. Should the
+/// blanked text not parse, the text is read again as written, so that the error reported is
+/// the one in the file.
+fn read_without_crd_schemas(text: &str, limits: Limits) -> Parsed {
+    if let Some(blanked) = elide::crd_schemas_blanked(text) {
+        let parsed = parse_without_crd_schemas(&blanked, limits);
+        if parsed.error.is_none() {
+            return parsed;
+        }
+    }
+    parse_without_crd_schemas(text, limits)
+}
+
 fn load_text_with(name: &str, text: &str, options: &Options) -> Loaded {
     let file: Arc<str> = Arc::from(name);
-    let parsed = parse(text, options.limits);
+    let parsed = if options.keep_crd_schemas {
+        parse(text, options.limits)
+    } else {
+        read_without_crd_schemas(text, options.limits)
+    };
     let found = objects::from_documents(&file, parsed.documents, options.keep_crd_schemas);
     let mut loaded = Loaded {
         objects: found.objects,

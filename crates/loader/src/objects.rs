@@ -64,7 +64,7 @@ const CRD_LINE_DEPTH: u16 = 4;
 /// A schema describes the custom resource's fields; it is not configuration any control
 /// judges, yet on operator bundles it is most of the bytes (two thirds of the nodes of the
 /// public manifest corpus). Dropping it while reading keeps large scans small.
-fn drop_crd_schemas(value: &mut Value) -> bool {
+pub(crate) fn drop_crd_schemas(value: &mut Value) -> bool {
     if value.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition")
         || !value
             .get("apiVersion")

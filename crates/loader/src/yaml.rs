@@ -195,10 +195,29 @@ pub struct Parsed {
 
 /// Reads every document of a YAML or JSON text.
 pub fn parse(text: &str, limits: Limits) -> Parsed {
+    parse_with(text, limits, false).0
+}
+
+/// Reads every document, leaving out the validation schemas of CustomResourceDefinitions
+/// (`spec.versions[].schema`, `spec.validation`) as they are read: they are most of the bytes
+/// of a typical repository and no control reads them, so building them would only cost time
+/// and memory. Only a CRD whose `kind` comes before its `spec` is recognised early; the
+/// loader drops the schemas of the others after reading.
+pub fn parse_without_crd_schemas(text: &str, limits: Limits) -> Parsed {
+    match parse_with(text, limits, true) {
+        // An alias may name an anchor inside a skipped schema: read the file again whole.
+        (parsed, true) if parsed.error.is_some() => parse(text, limits),
+        (parsed, _) => parsed,
+    }
+}
+
+/// The parse, and whether an anchor was skipped with a schema.
+fn parse_with(text: &str, limits: Limits, skip_crd_schemas: bool) -> (Parsed, bool) {
     let mut bytes = text.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut bytes);
     let mut builder = Builder::new(limits);
+    builder.skip_crd_schemas = skip_crd_schemas;
     let mut parsed = Parsed::default();
     let mut last_line = 1;
     loop {
@@ -243,7 +262,7 @@ pub fn parse(text: &str, limits: Limits) -> Parsed {
         }
     }
     parsed.warnings = builder.warnings;
-    parsed
+    (parsed, builder.skipped_anchor)
 }
 
 /// libyaml counts lines from 0.
@@ -265,7 +284,9 @@ enum Frame {
         nodes_at_start: usize,
     },
     Map {
-        map: Map<String, Value>,
+        /// Entries with the line of their value; the map is built at the end, at its final
+        /// size, as most maps are small and a grown one wastes its slack.
+        entries: Vec<(String, Value, u32)>,
         key: Option<Key>,
         merges: Vec<Value>,
         anchor: Option<String>,
@@ -293,7 +314,25 @@ struct Builder {
     own_nodes: usize,
     alias_nodes: usize,
     warnings: Vec<LoadError>,
+    skip_crd_schemas: bool,
+    /// Inside a skipped CRD schema: how many of its collections are open.
+    skipping: Option<usize>,
+    skipped_anchor: bool,
 }
+
+/// Where a CustomResourceDefinition keeps validation schemas.
+struct CrdPaths {
+    spec: Path,
+    versions: Path,
+}
+
+static CRD_PATHS: std::sync::LazyLock<CrdPaths> = std::sync::LazyLock::new(|| {
+    let spec = Path::ROOT.key("spec", true);
+    CrdPaths {
+        versions: spec.key("versions", false),
+        spec,
+    }
+});
 
 impl Builder {
     fn new(limits: Limits) -> Self {
@@ -310,10 +349,17 @@ impl Builder {
             own_nodes: 0,
             alias_nodes: 0,
             warnings: Vec::new(),
+            skip_crd_schemas: false,
+            skipping: None,
+            skipped_anchor: false,
         }
     }
 
     fn on_event(&mut self, event: Event) -> Result<Step, LoadError> {
+        if let Some(open) = self.skipping {
+            self.skip(event.data, open);
+            return Ok(Step::Continue);
+        }
         let line = line_of(&event.start_mark);
         let column = event.start_mark.column as u32 + 1;
         match event.data {
@@ -397,7 +443,7 @@ impl Builder {
                 self.begin_node(line);
                 self.push(
                     Frame::Map {
-                        map: Map::new(),
+                        entries: Vec::new(),
                         key: None,
                         merges: Vec::new(),
                         anchor,
@@ -412,6 +458,60 @@ impl Builder {
             EventData::StreamStart { .. } => {}
         }
         Ok(Step::Continue)
+    }
+
+    /// Consumes one event of a skipped schema; the key it belonged to is dropped at its end.
+    fn skip(&mut self, data: EventData, open: usize) {
+        let (anchor, open) = match data {
+            EventData::MappingStart { anchor, .. } | EventData::SequenceStart { anchor, .. } => {
+                (anchor, open + 1)
+            }
+            EventData::MappingEnd | EventData::SequenceEnd => (None, open.saturating_sub(1)),
+            EventData::Scalar { anchor, .. } => (anchor, open),
+            _ => (None, open),
+        };
+        self.skipped_anchor |= anchor.is_some();
+        if open > 0 {
+            self.skipping = Some(open);
+            return;
+        }
+        self.skipping = None;
+        if let Some(Frame::Map { key, path, .. }) = self.stack.last_mut() {
+            *key = None;
+            self.cur = *path;
+        }
+    }
+
+    /// True when the key just read holds a CRD's validation schema.
+    fn at_crd_schema(&self, name: &str) -> bool {
+        let Some(Frame::Map { entries: root, .. }) = self.stack.first() else {
+            return false;
+        };
+        let get = |name: &str| {
+            root.iter()
+                .rev()
+                .find(|(key, _, _)| key == name)
+                .and_then(|(_, value, _)| value.as_str())
+        };
+        if get("kind") != Some("CustomResourceDefinition")
+            || !get("apiVersion").is_some_and(|v| v.starts_with("apiextensions.k8s.io/"))
+        {
+            return false;
+        }
+        let paths = &*CRD_PATHS;
+        let path_of = |frame: Option<&Frame>| match frame {
+            Some(Frame::Map { path, .. } | Frame::Seq { path, .. }) => Some(path.abs),
+            None => None,
+        };
+        match (name, self.stack.len()) {
+            ("validation", 2) => path_of(self.stack.get(1)) == Some(paths.spec.abs),
+            ("schema", 4) => {
+                path_of(self.stack.get(1)) == Some(paths.spec.abs)
+                    && path_of(self.stack.get(2)) == Some(paths.versions.abs)
+                    && matches!(self.stack.get(2), Some(Frame::Seq { .. }))
+            }
+            _ => false,
+        }
     }
 
     fn expects_key(&self) -> bool {
@@ -495,7 +595,7 @@ impl Builder {
                 self.cur = *path;
             }
             Some(Frame::Map {
-                map,
+                entries,
                 key,
                 merges,
                 path,
@@ -514,22 +614,21 @@ impl Builder {
                     };
                     self.cur = path.key(&name, at_root);
                     self.fields.record(&self.cur, line);
-                    *key = Some(Key::Name(name));
+                    let skip = self.skip_crd_schemas
+                        && matches!(name.as_str(), "schema" | "validation")
+                        && self.at_crd_schema(&name);
+                    if skip {
+                        self.skipping = Some(0);
+                    } else if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                        *key = Some(Key::Name(name));
+                    }
                 }
                 Some(Key::Merge) => {
                     merges.push(value);
                     self.cur = *path;
                 }
                 Some(Key::Name(name)) => {
-                    // Bounded: a hostile file can repeat a key a million times.
-                    if map.contains_key(&name) && self.warnings.len() < MAX_WARNINGS {
-                        self.warnings.push(LoadError::syntax(
-                            line,
-                            1,
-                            format!("duplicate key {name:?}: the last value wins, as in kubectl"),
-                        ));
-                    }
-                    map.insert(name, value);
+                    entries.push((name, value, line));
                     self.cur = *path;
                 }
             },
@@ -543,19 +642,44 @@ impl Builder {
         };
         let (value, anchor, nodes_at_start) = match frame {
             Frame::Seq {
-                items,
+                mut items,
                 anchor,
                 nodes_at_start,
                 ..
-            } => (Value::Array(items), anchor, nodes_at_start),
+            } => {
+                items.shrink_to_fit();
+                (Value::Array(items), anchor, nodes_at_start)
+            }
             Frame::Map {
-                mut map,
+                entries,
                 merges,
                 anchor,
                 nodes_at_start,
                 line: map_line,
                 ..
             } => {
+                let mut map = Map::with_capacity(entries.len());
+                for (name, value, line) in entries {
+                    match map.entry(name) {
+                        serde_json::map::Entry::Vacant(slot) => {
+                            slot.insert(value);
+                        }
+                        serde_json::map::Entry::Occupied(mut slot) => {
+                            // Bounded: a hostile file can repeat a key a million times.
+                            if self.warnings.len() < MAX_WARNINGS {
+                                self.warnings.push(LoadError::syntax(
+                                    line,
+                                    1,
+                                    format!(
+                                        "duplicate key {:?}: the last value wins, as in kubectl",
+                                        slot.key()
+                                    ),
+                                ));
+                            }
+                            slot.insert(value);
+                        }
+                    }
+                }
                 for merged in merges {
                     merge_into(&mut map, merged).map_err(|m| LoadError::syntax(map_line, 1, m))?;
                 }
@@ -726,5 +850,53 @@ mod tests {
         assert_eq!(p.documents[0].value, json!({"privileged": true}));
         assert_eq!(p.warnings.len(), 1);
         assert_eq!(p.warnings[0].line(), Some(2));
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}\n    served: true\n  - name: v2\n    schema: {openAPIV3Schema: {type: object}}\n    served: false\n  validation:\n    openAPIV3Schema: {type: object}\n";
+
+    #[test]
+    fn crd_schemas_are_skipped_while_reading() {
+        let p = parse_without_crd_schemas(CRD, Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        let doc = &p.documents[0];
+        assert_eq!(
+            doc.value["spec"],
+            json!({"group": "example.com", "versions": [
+                {"name": "v1", "served": true}, {"name": "v2", "served": false}]})
+        );
+        let pos = doc.fields.positions();
+        assert_eq!(pos.exact("/spec/versions/0/served"), Some(14));
+        assert_eq!(pos.exact("/spec/versions/1/served"), Some(17));
+        assert_eq!(pos.exact("/spec/versions/0/schema/openAPIV3Schema"), None);
+        // Reading everything gives the schemas.
+        let whole = parse(CRD, Limits::default());
+        assert!(whole.documents[0].value["spec"]["versions"][0]["schema"].is_object());
+    }
+
+    #[test]
+    fn schema_keys_elsewhere_are_kept() {
+        // Not a CRD, or kind after spec: nothing is skipped while reading.
+        for text in [
+            "apiVersion: example.com/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema: {a: 1}\n",
+            "apiVersion: v1\nkind: ConfigMap\nspec:\n  versions:\n  - schema: {a: 1}\n  validation: x\n",
+            "spec:\n  versions:\n  - schema: {a: 1}\nkind: CustomResourceDefinition\n",
+        ] {
+            let p = parse_without_crd_schemas(text, Limits::default());
+            assert_eq!(
+                p.documents[0].value["spec"]["versions"][0]["schema"],
+                json!({"a": 1})
+            );
+        }
+    }
+
+    #[test]
+    fn alias_into_a_skipped_schema_reads_again_whole() {
+        let text = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - name: v1\n    schema: &s {openAPIV3Schema: {type: object}}\n  - name: v2\n    schema: *s\nmetadata: {name: x, annotations: {copy: *s}}\n";
+        let p = parse_without_crd_schemas(text, Limits::default());
+        assert!(p.error.is_none(), "{:?}", p.error);
+        assert_eq!(
+            p.documents[0].value["metadata"]["annotations"]["copy"],
+            json!({"openAPIV3Schema": {"type": "object"}})
+        );
     }
 }

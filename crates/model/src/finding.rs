@@ -1,6 +1,7 @@
 use crate::object::Object;
 use crate::severity::Severity;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which object a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -40,8 +41,8 @@ impl ObjectRef {
 /// Where in the input a finding points.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
-    /// File as the user named it.
-    pub file: String,
+    /// File as the user named it (shared by every finding on the file).
+    pub file: Arc<str>,
     /// 1-based line of the offending field (or of the object when the field is absent).
     pub line: u32,
     /// JSON pointer of the offending field within the object.
@@ -63,24 +64,27 @@ pub struct Suppression {
 }
 
 /// One control failing on one object at one field.
+///
+/// A large scan holds tens of thousands of findings, so the parts many findings have in common
+/// (control id and title, object, file) are shared rather than copied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Control id (`PAL-101`).
     #[serde(rename = "controlId")]
-    pub control_id: String,
+    pub control_id: Arc<str>,
     /// Control title.
-    pub title: String,
+    pub title: Arc<str>,
     /// Severity.
     pub severity: Severity,
     /// The object.
-    pub object: ObjectRef,
+    pub object: Arc<ObjectRef>,
     /// Where.
     pub location: Location,
     /// What is wrong, specifically (names the container and the value found).
     pub message: String,
     /// Set when an exception covers this finding.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<Suppression>,
+    pub suppressed: Option<Box<Suppression>>,
 }
 
 impl Finding {

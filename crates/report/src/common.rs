@@ -79,9 +79,7 @@ pub fn of_severity(report: &ScanReport, severity: Severity) -> impl Iterator<Ite
 pub fn by_control(findings: &[Finding]) -> BTreeMap<&str, Vec<&Finding>> {
     let mut map: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for finding in findings {
-        map.entry(finding.control_id.as_str())
-            .or_default()
-            .push(finding);
+        map.entry(&*finding.control_id).or_default().push(finding);
     }
     map
 }
@@ -112,7 +110,7 @@ pub fn by_object<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<Obj
     let mut index: BTreeMap<(&str, &ObjectRef), usize> = BTreeMap::new();
     let mut groups: Vec<ObjectGroup<'_>> = Vec::new();
     for finding in findings {
-        let key = (finding.location.file.as_str(), &finding.object);
+        let key = (&*finding.location.file, &*finding.object);
         let slot = *index.entry(key).or_insert_with(|| {
             groups.push(ObjectGroup {
                 file: key.0,
@@ -134,17 +132,15 @@ pub fn controls(report: &ScanReport) -> Vec<Cow<'_, ControlMeta>> {
     let ids: BTreeSet<&str> = report.controls.iter().map(|c| c.id.as_str()).collect();
     let mut missing: BTreeMap<&str, &Finding> = BTreeMap::new();
     for finding in report.findings.iter().chain(&report.suppressed) {
-        if !ids.contains(finding.control_id.as_str()) {
-            missing
-                .entry(finding.control_id.as_str())
-                .or_insert(finding);
+        if !ids.contains(&*finding.control_id) {
+            missing.entry(&*finding.control_id).or_insert(finding);
         }
     }
     let mut known: Vec<Cow<'_, ControlMeta>> = report.controls.iter().map(Cow::Borrowed).collect();
     known.extend(missing.into_values().map(|f| {
         Cow::Owned(ControlMeta {
-            id: f.control_id.clone(),
-            title: f.title.clone(),
+            id: f.control_id.to_string(),
+            title: f.title.to_string(),
             severity: f.severity,
             category: String::new(),
             rationale: String::new(),

@@ -46,7 +46,7 @@ pub fn render(report: &ScanReport) -> String {
             for group in common::by_object(suppressed.get(id).into_iter().flatten().copied()) {
                 let failed_too = failing.get(id).is_some_and(|fs| {
                     fs.iter()
-                        .any(|f| f.object == *group.object && f.location.file == group.file)
+                        .any(|f| *f.object == *group.object && &*f.location.file == group.file)
                 });
                 if !failed_too {
                     suite.skipped(id, &group);

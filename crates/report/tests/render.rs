@@ -262,7 +262,7 @@ fn sarif_fingerprints_follow_the_finding_not_its_line() {
     assert_eq!(fingerprints(&moved), before);
 
     let mut renamed = report;
-    renamed.findings[0].object.name = "web-v2".into();
+    std::sync::Arc::make_mut(&mut renamed.findings[0].object).name = "web-v2".into();
     assert_ne!(fingerprints(&renamed)[0], before[0]);
 }
 
@@ -341,7 +341,7 @@ fn hostile() -> ScanReport {
     let f: &mut Finding = &mut report.findings[0];
     f.message =
         "</td></table><script>alert(1)</script> & \"q\" 'a' | `x` \u{1b}[31mred\u{0}\n@all".into();
-    f.object.name = "web<img src=x onerror=alert(1)>".into();
+    std::sync::Arc::make_mut(&mut f.object).name = "web<img src=x onerror=alert(1)>".into();
     f.location.file = "dir with space/ü|x.yaml".into();
     report
 }
@@ -429,11 +429,11 @@ fn html_is_self_contained() {
 fn html_caps_evidence_per_requirement() {
     let mut report = sample();
     let template = report.findings[2].clone();
-    assert_eq!(template.control_id, "PAL-101");
+    assert_eq!(&*template.control_id, "PAL-101");
     report.findings = (0..45)
         .map(|i| {
             let mut f = template.clone();
-            f.object.name = format!("web-{i:02}");
+            std::sync::Arc::make_mut(&mut f.object).name = format!("web-{i:02}");
             f
         })
         .collect();

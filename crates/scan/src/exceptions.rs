@@ -19,7 +19,7 @@
 
 use crate::date::valid_date;
 use globset::{Glob, GlobMatcher};
-use palisade_model::{ExceptionNotice, Finding, Object, ObjectRef, Suppression};
+use palisade_model::{ExceptionNotice, Finding, Object, Suppression};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -213,7 +213,7 @@ fn glob(pattern: &str, field: &'static str) -> Result<GlobMatcher, FieldError> {
 impl Entry {
     fn matches(&self, finding: &Finding, object: Option<&Object>) -> bool {
         let o = &finding.object;
-        self.control.is_match(&finding.control_id)
+        self.control.is_match(&*finding.control_id)
             && self.kind.as_deref().is_none_or(|k| k == o.kind)
             && self
                 .namespace
@@ -223,7 +223,7 @@ impl Entry {
             && self
                 .file
                 .as_ref()
-                .is_none_or(|m| m.is_match(&finding.location.file))
+                .is_none_or(|m| m.is_match(&*finding.location.file))
             && (self.labels.is_empty()
                 || object.is_some_and(|obj| {
                     self.labels
@@ -231,6 +231,20 @@ impl Entry {
                         .all(|(k, v)| obj.labels().get(k) == Some(v))
                 }))
     }
+}
+
+/// File, apiVersion, kind, namespace and name: what names an object in a finding.
+type ObjectKey<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str);
+
+fn key_of(finding: &Finding) -> ObjectKey<'_> {
+    let o = &finding.object;
+    (
+        &finding.location.file,
+        &o.api_version,
+        &o.kind,
+        o.namespace.as_deref(),
+        &o.name,
+    )
 }
 
 /// Splits findings into kept and suppressed, and lists exceptions that need attention.
@@ -248,10 +262,19 @@ pub(crate) fn apply(
             .keys()
             .any(|k| k.starts_with(ANNOTATION_PREFIX))
     });
-    let index: HashMap<(&str, ObjectRef), &Object> = if annotated || !entries.is_empty() {
+    let index: HashMap<ObjectKey, &Object> = if annotated || !entries.is_empty() {
         objects
             .iter()
-            .map(|o| ((&*o.source.file, ObjectRef::of(o)), o))
+            .map(|o| {
+                let key = (
+                    &*o.source.file,
+                    o.api_version(),
+                    o.kind(),
+                    o.namespace(),
+                    o.name(),
+                );
+                (key, o)
+            })
             .collect()
     } else {
         HashMap::new()
@@ -273,14 +296,12 @@ pub(crate) fn apply(
             });
         }
     }
-    let mut kept = Vec::new();
+    let mut kept = Vec::with_capacity(findings.len());
     let mut suppressed = Vec::new();
     for mut finding in findings {
-        let object = index
-            .get(&(finding.location.file.as_str(), finding.object.clone()))
-            .copied();
+        let object = index.get(&key_of(&finding)).copied();
         if let Some(s) = object.and_then(|o| annotation(o, &finding.control_id)) {
-            finding.suppressed = Some(s);
+            finding.suppressed = Some(Box::new(s));
             suppressed.push(finding);
             continue;
         }
@@ -291,12 +312,12 @@ pub(crate) fn apply(
             if let Some(u) = used.get_mut(i) {
                 *u = true;
             }
-            finding.suppressed = Some(Suppression {
+            finding.suppressed = Some(Box::new(Suppression {
                 kind: "exceptions-file".into(),
                 reason: entry.reason.clone(),
                 source: entry.source.clone(),
                 expires: entry.expires.clone(),
-            });
+            }));
             suppressed.push(finding);
         } else {
             kept.push(finding);

@@ -31,7 +31,7 @@ pub fn render(report: &ScanReport) -> String {
         .findings
         .iter()
         .chain(&report.suppressed)
-        .map(|f| result(f, index.get(f.control_id.as_str()).copied()))
+        .map(|f| result(f, index.get(&*f.control_id).copied()))
         .collect();
     let log = Log {
         schema: SCHEMA,
@@ -230,9 +230,9 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult<'_> {
 /// The message names the object, since a file often holds several.
 fn message(finding: &Finding) -> String {
     let what = if finding.message.is_empty() {
-        &finding.title
+        &*finding.title
     } else {
-        &finding.message
+        finding.message.as_str()
     };
     format!("{}: {what}", finding.object.display())
 }
@@ -242,7 +242,7 @@ fn message(finding: &Finding) -> String {
 fn fingerprint(finding: &Finding) -> String {
     let o = &finding.object;
     let key = [
-        finding.control_id.as_str(),
+        &finding.control_id,
         o.api_version.as_str(),
         o.kind.as_str(),
         o.namespace.as_deref().unwrap_or(""),

@@ -101,10 +101,10 @@ fn finding(
     message: &str,
 ) -> Finding {
     Finding {
-        control_id: control.id.clone(),
-        title: control.title.clone(),
+        control_id: control.id.as_str().into(),
+        title: control.title.as_str().into(),
         severity: control.severity,
-        object,
+        object: object.into(),
         location: Location {
             file: file.into(),
             line,
@@ -170,12 +170,12 @@ pub fn sample() -> ScanReport {
         &format!("{container}/image"),
         "container \"app\" uses image \"nginx:latest\"",
     );
-    latest.suppressed = Some(Suppression {
+    latest.suppressed = Some(Box::new(Suppression {
         kind: "exceptions-file".into(),
         reason: "Pinned by the release pipeline before promotion".into(),
         source: ".palisade-exceptions.yaml:4".into(),
         expires: Some("2026-12-31".into()),
-    });
+    }));
 
     let requirement =
         |id: &str, title: &str, status, controls: &[&str], finding_count| RequirementResult {

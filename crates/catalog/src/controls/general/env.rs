@@ -92,12 +92,11 @@ fn missing_source(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     let namespace = object.effective_namespace();
     for c in object.containers() {
         for r in references(&c) {
-            let mut scanned = ctx.of_kind_in(r.kind, namespace).peekable();
             // Judge only what is visible: no object of that kind here says nothing.
-            if scanned.peek().is_none() {
+            if ctx.of_kind_in(r.kind, namespace).next().is_none() {
                 continue;
             }
-            match scanned.find(|o| o.name() == r.name) {
+            match ctx.named(r.kind, namespace, r.name) {
                 // Secrets are often, and preferably, kept out of manifests (created by a
                 // pipeline, a Job, an operator or an external store), so only a missing
                 // ConfigMap is taken for a mistake.

@@ -4,7 +4,7 @@
 use crate::registry::{Rule, Target};
 use crate::{Context, Hits};
 use palisade_model::{Object, escape_token};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub const RULE: Rule = Rule {
     id: "PAL-914",
@@ -16,27 +16,27 @@ const MAX_NAME: usize = 63;
 const MAX_PREFIX: usize = 253;
 
 fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
-    labels_at(object, "/metadata", "label", hits);
+    labels_at(object.labels(), "/metadata", "label", hits);
     if let Some(pod) = object
         .pod_spec()
         .filter(|p| p.metadata_pointer != "/metadata")
+        && let Some(labels) = pod
+            .metadata
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
     {
-        labels_at(object, pod.metadata_pointer, "pod template label", hits);
+        labels_at(labels, pod.metadata_pointer, "pod template label", hits);
     }
 }
 
-fn labels_at(object: &Object, metadata: &str, what: &str, hits: &mut Hits) {
-    let pointer = format!("{metadata}/labels");
-    let Some(labels) = object.at(&pointer).and_then(Value::as_object) else {
-        return;
-    };
+fn labels_at(labels: &Map<String, Value>, metadata: &str, what: &str, hits: &mut Hits) {
     for (key, value) in labels {
-        let field = format!("{pointer}/{}", escape_token(key));
+        let field = || format!("{metadata}/labels/{}", escape_token(key));
         if let Some(problem) = key_problem(key) {
-            hits.push(field.clone(), format!("{what} key {key:?} {problem}"));
+            hits.push(field(), format!("{what} key {key:?} {problem}"));
         }
         if let Some(problem) = value_problem(value) {
-            hits.push(field, format!("{what} {key:?} {problem}"));
+            hits.push(field(), format!("{what} {key:?} {problem}"));
         }
     }
 }

@@ -38,10 +38,10 @@ fn service_account(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     if name == "default" {
         return;
     }
-    let mut accounts = ctx
-        .of_kind_in("ServiceAccount", object.effective_namespace())
-        .peekable();
-    if accounts.peek().is_none() || accounts.any(|sa| sa.name() == name) {
+    let namespace = object.effective_namespace();
+    if ctx.of_kind_in("ServiceAccount", namespace).next().is_none()
+        || ctx.named("ServiceAccount", namespace, name).is_some()
+    {
         return;
     }
     hits.push(
@@ -64,13 +64,11 @@ fn statefulset_service(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         );
         return;
     };
-    let mut services = ctx
-        .of_kind_in("Service", object.effective_namespace())
-        .peekable();
-    if services.peek().is_none() {
+    let namespace = object.effective_namespace();
+    if ctx.of_kind_in("Service", namespace).next().is_none() {
         return;
     }
-    match services.find(|s| s.name() == name) {
+    match ctx.named("Service", namespace, name) {
         None => hits.push(
             "/spec/serviceName",
             format!(

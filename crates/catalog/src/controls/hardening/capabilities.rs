@@ -77,7 +77,8 @@ fn normalize(name: &str) -> String {
 
 /// Entries of `securityContext.capabilities.<list>`: index, as written, normalized.
 fn entries<'a>(c: &ContainerRef<'a>, list: &str) -> Vec<(usize, &'a str, String)> {
-    strings(c.at(&format!("/securityContext/capabilities/{list}")))
+    let capabilities = c.security_context().and_then(|sc| sc.get("capabilities"));
+    strings(capabilities.and_then(|caps| caps.get(list)))
         .map(|(i, raw)| (i, raw, normalize(raw)))
         .collect()
 }

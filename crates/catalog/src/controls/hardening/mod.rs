@@ -40,7 +40,10 @@ pub const RULES: &[Rule] = &[
 /// settings (capabilities, UIDs and GIDs, read-only root filesystem) do not apply; the
 /// restricted Pod Security Standards profile exempts them the same way.
 fn is_windows(pod: &PodSpecRef<'_>) -> bool {
-    pod.spec.pointer("/os/name").and_then(Value::as_str) == Some("windows")
+    pod.get("os")
+        .and_then(|os| os.get("name"))
+        .and_then(Value::as_str)
+        == Some("windows")
 }
 
 /// The pod spec and containers of a workload that runs Linux containers, or nothing.

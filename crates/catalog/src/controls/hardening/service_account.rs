@@ -59,22 +59,28 @@ fn check_automount(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         }
         _ => {}
     }
-    // Unset on the pod: the ServiceAccount's own setting applies.
+    // Unset on the pod: the ServiceAccount's own setting applies. When the scan holds several
+    // copies of the account, any one of them may be the one applied.
     let (name, _) = service_account(&pod);
-    let account = ctx
-        .of_kind_in("ServiceAccount", object.effective_namespace())
-        .find(|sa| sa.name() == name);
-    let message = match account.map(|sa| sa.at("/automountServiceAccountToken")) {
-        Some(Some(Value::Bool(false))) => return,
-        Some(_) => format!(
-            "pod does not set automountServiceAccountToken: false and neither does its \
-             ServiceAccount {name:?}: every container gets an API token"
-        ),
-        None => format!(
+    let namespace = object.effective_namespace();
+    let opts_out =
+        |sa: &Object| sa.at("/automountServiceAccountToken") == Some(&Value::Bool(false));
+    let message = if ctx.named("ServiceAccount", namespace, name).is_none() {
+        format!(
             "pod does not set automountServiceAccountToken: false and its ServiceAccount \
              {name:?} is not among the scanned objects: every container gets an API token \
              unless that account opts out"
-        ),
+        )
+    } else if ctx
+        .all_named("ServiceAccount", namespace, name)
+        .all(opts_out)
+    {
+        return;
+    } else {
+        format!(
+            "pod does not set automountServiceAccountToken: false and neither does its \
+             ServiceAccount {name:?}: every container gets an API token"
+        )
     };
     hits.push(pointer, message);
 }

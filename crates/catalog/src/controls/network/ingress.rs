@@ -71,21 +71,17 @@ fn backends(object: &Object) -> Vec<(String, &str)> {
 /// Only judged when Services of the Ingress's namespace are scanned.
 fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     let namespace = object.effective_namespace();
-    let services: Vec<&str> = ctx
-        .of_kind_in("Service", namespace)
-        .map(Object::name)
-        .collect();
-    if services.is_empty() {
+    if ctx.of_kind_in("Service", namespace).next().is_none() {
         return;
     }
     for (pointer, name) in backends(object) {
-        if !services.contains(&name) {
+        if ctx.named("Service", namespace, name).is_none() {
             hits.push(
                 pointer,
                 format!(
                     "backend names Service {name:?}, which is not among the {} Service(s) \
                      scanned in namespace {namespace:?}",
-                    services.len()
+                    ctx.of_kind_in("Service", namespace).count()
                 ),
             );
         }

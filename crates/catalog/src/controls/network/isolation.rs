@@ -1,15 +1,11 @@
 //! NetworkPolicy coverage: namespaces without any (PAL-701), pods no Ingress policy selects
 //! (PAL-702), policies that select no scanned pod (PAL-703).
 
-use super::{
-    NAMESPACE_AND_WORKLOADS, custom_resources_in, pod_labels_or_empty, policed_pod,
-    template_selector, workloads_in,
-};
+use super::{NAMESPACE_AND_WORKLOADS, pod_selector, policed_pod, template_selector};
 use crate::registry::{Rule, Target};
-use crate::util::{selector_matches, strings};
+use crate::util::{pod_labels_or_empty, selector_matches};
 use crate::{Context, Hits};
 use palisade_model::Object;
-use serde_json::{Map, Value};
 
 pub const NAMESPACES: Rule = Rule {
     id: "PAL-701",
@@ -54,7 +50,7 @@ fn namespaces(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         return;
     }
     // Objects are in input order, so the first one indexed is the first one read.
-    let first = workloads_in(ctx, namespace).next();
+    let first = ctx.workloads_in(namespace).next();
     if first.is_some_and(|f| std::ptr::eq(f, object)) {
         hits.push(
             "/metadata/namespace",
@@ -66,32 +62,16 @@ fn namespaces(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     }
 }
 
-/// A NetworkPolicy's pod selector; a missing one decodes as empty, which selects every pod.
-fn pod_selector(policy: &Object) -> Value {
-    policy
-        .at("/spec/podSelector")
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Map::new()))
-}
-
-/// Without `policyTypes`, a policy always covers Ingress.
-fn covers_ingress(policy: &Object) -> bool {
-    match policy.at("/spec/policyTypes") {
-        Some(types) => strings(Some(types)).any(|(_, t)| t == "Ingress"),
-        None => true,
-    }
-}
-
 fn unisolated(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     let Some(pod) = policed_pod(object) else {
         return;
     };
     let namespace = object.effective_namespace();
     let labels = pod_labels_or_empty(object);
-    let policies: Vec<&Object> = ctx.of_kind_in(POLICY, namespace).collect();
+    let policies = ctx.network_policies_in(namespace);
     let covered = policies
         .iter()
-        .any(|p| covers_ingress(p) && selector_matches(&pod_selector(p), labels));
+        .any(|p| p.ingress && selector_matches(p.pod_selector, labels));
     if covered {
         return;
     }
@@ -111,15 +91,18 @@ fn unisolated(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
 /// of the namespace carries the selected labels (its operator may run the pods).
 fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     let namespace = object.effective_namespace();
-    let workloads: Vec<&Object> = workloads_in(ctx, namespace).collect();
-    if workloads.is_empty() {
+    if ctx.workloads_in(namespace).next().is_none() {
         return;
     }
-    let selector = template_selector(&pod_selector(object));
-    if workloads
-        .iter()
-        .any(|w| selector_matches(&selector, pod_labels_or_empty(w)))
-        || custom_resources_in(ctx, namespace).any(|r| selector_matches(&selector, r.labels()))
+    let selector = template_selector(pod_selector(object));
+    if ctx
+        .workloads_selected(namespace, &selector)
+        .next()
+        .is_some()
+        || ctx
+            .custom_resources_selected(namespace, &selector)
+            .next()
+            .is_some()
     {
         return;
     }
@@ -128,7 +111,7 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         format!(
             "podSelector matches the pods of none of the {} workload(s) scanned in namespace \
              {namespace:?}",
-            workloads.len()
+            ctx.workloads_in(namespace).count()
         ),
     );
 }

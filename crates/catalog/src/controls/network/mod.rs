@@ -7,9 +7,8 @@ mod policies;
 mod ports;
 mod services;
 
-use crate::Context;
 use crate::registry::Rule;
-use crate::util::pod_labels;
+use crate::util::{items, strings};
 use palisade_model::Object;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
@@ -55,16 +54,51 @@ fn policed_pod(object: &Object) -> Option<palisade_model::PodSpecRef<'_>> {
     })
 }
 
-/// The workloads of a namespace that run pods.
-fn workloads_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
-    ctx.workloads_in(namespace)
+/// A NetworkPolicy as the coverage rules read it, derived once per scan.
+#[derive(Debug)]
+pub(crate) struct PolicyView<'a> {
+    /// See [`pod_selector`].
+    pub pod_selector: &'a Value,
+    /// See [`directions`].
+    pub ingress: bool,
+    /// See [`directions`].
+    pub egress: bool,
 }
 
-static NO_LABELS: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
+impl<'a> PolicyView<'a> {
+    pub fn of(policy: &'a Object) -> Self {
+        let (ingress, egress) = directions(policy);
+        PolicyView {
+            pod_selector: pod_selector(policy),
+            ingress,
+            egress,
+        }
+    }
+}
 
-/// The labels a workload's pods get, empty when it sets none.
-fn pod_labels_or_empty(object: &Object) -> &Map<String, Value> {
-    pod_labels(object).unwrap_or(&NO_LABELS)
+static SELECT_ALL: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
+
+/// A NetworkPolicy's pod selector; a missing or null one decodes as empty, which selects
+/// every pod of the namespace.
+fn pod_selector(policy: &Object) -> &Value {
+    policy
+        .at("/spec/podSelector")
+        .filter(|s| !s.is_null())
+        .unwrap_or(&SELECT_ALL)
+}
+
+/// Which directions a policy isolates, `(ingress, egress)`, after the API server's defaulting:
+/// without policyTypes (or with an empty list) every policy covers Ingress, and Egress when it
+/// has egress rules.
+fn directions(policy: &Object) -> (bool, bool) {
+    let written: Vec<&str> = strings(policy.at("/spec/policyTypes"))
+        .map(|(_, t)| t)
+        .collect();
+    if written.is_empty() {
+        let has_egress = items(policy.at("/spec/egress")).next().is_some();
+        return (true, has_egress);
+    }
+    (written.contains(&"Ingress"), written.contains(&"Egress"))
 }
 
 /// Labels that controllers add to the pods they create, which pod templates do not carry.
@@ -97,8 +131,33 @@ fn template_selector(selector: &Value) -> Value {
     selector
 }
 
-/// Objects of custom resource kinds in a namespace: operators create pods from them (a
-/// Prometheus, a Kafka cluster) that no scanned workload describes.
-fn custom_resources_in<'a>(ctx: &Context<'a>, namespace: &str) -> impl Iterator<Item = &'a Object> {
-    ctx.custom_resources_in(namespace)
+#[cfg(test)]
+mod defaulting {
+    use super::*;
+    use palisade_model::{Positions, Source};
+    use serde_json::json;
+
+    fn view(spec: Value) -> (bool, bool, Value) {
+        let policy = Object::new(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": {"name": "p"}, "spec": spec}),
+            Source::file("p.yaml", 1),
+            Positions::default(),
+        );
+        let v = PolicyView::of(&policy);
+        (v.ingress, v.egress, v.pod_selector.clone())
+    }
+
+    #[test]
+    fn policies_read_as_the_api_server_defaults_them() {
+        assert_eq!(
+            view(json!({"podSelector": null, "policyTypes": []})),
+            (true, false, json!({}))
+        );
+        assert_eq!(view(json!({"egress": [{}]})), (true, true, json!({})));
+        assert_eq!(
+            view(json!({"podSelector": {"matchLabels": {"a": "b"}}, "policyTypes": ["Egress"]})),
+            (false, true, json!({"matchLabels": {"a": "b"}}))
+        );
+    }
 }

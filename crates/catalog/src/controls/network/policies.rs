@@ -1,12 +1,12 @@
 //! What NetworkPolicies allow: rules open to every source or destination (PAL-713), and pods
 //! no policy isolates for egress (PAL-714).
 
-use super::{pod_labels_or_empty, policed_pod};
+use super::{PolicyView, directions, policed_pod};
 use crate::registry::{Rule, Target};
-use crate::util::{items, selector_matches, strings};
+use crate::util::{items, pod_labels_or_empty, selector_matches};
 use crate::{Context, Hits};
 use palisade_model::Object;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub const OPEN_RULES: Rule = Rule {
     id: "PAL-713",
@@ -19,22 +19,6 @@ pub const EGRESS: Rule = Rule {
     target: Target::Workload,
     check: egress,
 };
-
-const POLICY: &str = "NetworkPolicy";
-
-/// Which directions a policy isolates, `(ingress, egress)`, after the API server's defaulting:
-/// without policyTypes (or with an empty list) every policy covers Ingress, and Egress when it
-/// has egress rules.
-fn directions(policy: &Object) -> (bool, bool) {
-    let written: Vec<&str> = strings(policy.at("/spec/policyTypes"))
-        .map(|(_, t)| t)
-        .collect();
-    if written.is_empty() {
-        let has_egress = items(policy.at("/spec/egress")).next().is_some();
-        return (true, has_egress);
-    }
-    (written.contains(&"Ingress"), written.contains(&"Egress"))
-}
 
 /// An empty LabelSelector (`{}`, or empty matchLabels and matchExpressions) selects everything.
 fn selects_all(selector: &Value) -> bool {
@@ -117,12 +101,9 @@ fn open_rules(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     }
 }
 
-/// A missing podSelector decodes as empty, which selects every pod of the namespace.
-fn selects(policy: &Object, labels: &serde_json::Map<String, Value>) -> bool {
-    match policy.at("/spec/podSelector") {
-        None | Some(Value::Null) => true,
-        Some(selector) => selector_matches(selector, labels),
-    }
+/// A missing or null podSelector selects every pod of the namespace (see `pod_selector`).
+fn selects(policy: &PolicyView<'_>, labels: &Map<String, Value>) -> bool {
+    selector_matches(policy.pod_selector, labels)
 }
 
 /// Mirrors PAL-702 for the other direction. Namespaces without any NetworkPolicy are left
@@ -132,15 +113,12 @@ fn egress(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         return;
     };
     let namespace = object.effective_namespace();
-    let policies: Vec<&Object> = ctx.of_kind_in(POLICY, namespace).collect();
+    let policies = ctx.network_policies_in(namespace);
     if policies.is_empty() {
         return;
     }
     let labels = pod_labels_or_empty(object);
-    if policies
-        .iter()
-        .any(|p| directions(p).1 && selects(p, labels))
-    {
+    if policies.iter().any(|p| p.egress && selects(p, labels)) {
         return;
     }
     hits.push(

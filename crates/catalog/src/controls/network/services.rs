@@ -1,9 +1,9 @@
 //! How Services expose pods: NodePort (PAL-704), externalIPs (PAL-705), LoadBalancers open
 //! to every source (PAL-706), selectors that match no scanned pod (PAL-707).
 
-use super::{custom_resources_in, pod_labels_or_empty, template_selector, workloads_in};
+use super::template_selector;
 use crate::registry::{Rule, Target};
-use crate::util::{map_selector_matches, strings};
+use crate::util::strings;
 use crate::{Context, Hits};
 use palisade_model::Object;
 use serde_json::Value;
@@ -165,18 +165,21 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     if ctx.workloads_in(namespace).next().is_none() {
         return;
     }
-    // Candidates come from the label index: a namespace may hold thousands of workloads.
-    let Some((key, Some(value))) = selector.iter().next().map(|(k, v)| (k, v.as_str())) else {
+    // Label values are strings: a selector whose first value is not one is not judged.
+    if selector.values().next().and_then(Value::as_str).is_none() {
         return;
-    };
+    }
     if ctx
-        .workloads_labelled(namespace, key, value)
-        .any(|w| map_selector_matches(&selector, pod_labels_or_empty(w)))
-        || custom_resources_in(ctx, namespace).any(|r| map_selector_matches(&selector, r.labels()))
+        .workloads_matching(namespace, &selector)
+        .next()
+        .is_some()
+        || ctx
+            .custom_resources_matching(namespace, &selector)
+            .next()
+            .is_some()
     {
         return;
     }
-    let workloads: Vec<&Object> = workloads_in(ctx, namespace).collect();
     let wanted: Vec<String> = selector
         .iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
@@ -187,7 +190,7 @@ fn dangling(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
             "selector {} matches the pods of none of the {} workload(s) scanned in namespace \
              {namespace:?}",
             wanted.join(","),
-            workloads.len()
+            ctx.workloads_in(namespace).count()
         ),
     );
 }

@@ -30,7 +30,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
             setter.field("/appArmorProfile/type"),
             format!(
                 "{} {}; only RuntimeDefault or Localhost are allowed",
-                setter.label,
+                setter.label(),
                 profile_setting("appArmorProfile", profile)
             ),
         );
@@ -38,8 +38,9 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     let Some(pod) = object.pod_spec() else {
         return;
     };
-    let annotations = object
-        .at(&format!("{}/annotations", pod.metadata_pointer))
+    let annotations = pod
+        .metadata
+        .and_then(|m| m.get("annotations"))
         .and_then(Value::as_object);
     for (key, value) in annotations.into_iter().flatten() {
         if !key.starts_with(ANNOTATION_PREFIX) || allowed_annotation(value) {

@@ -16,13 +16,14 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     for setter in setters(object) {
         let flag = setter
             .context
-            .and_then(|sc| sc.pointer("/windowsOptions/hostProcess"));
+            .and_then(|sc| sc.get("windowsOptions"))
+            .and_then(|options| options.get("hostProcess"));
         if is_true(flag) {
             hits.push(
                 setter.field("/windowsOptions/hostProcess"),
                 format!(
                     "{} runs as a Windows HostProcess (securityContext.windowsOptions.hostProcess: true)",
-                    setter.label
+                    setter.label()
                 ),
             );
         }

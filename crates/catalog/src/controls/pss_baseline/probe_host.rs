@@ -27,7 +27,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     for c in object.containers() {
         for handler in HANDLERS {
             for action in ACTIONS {
-                let host = set(c.at(&format!("{handler}/{action}")), "host");
+                let host = set(c.at(handler).and_then(|h| h.get(*action)), "host");
                 let Some(host) = host.filter(|h| h.as_str() != Some("")) else {
                     continue;
                 };

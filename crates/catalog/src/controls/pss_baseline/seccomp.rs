@@ -29,7 +29,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
             setter.field("/seccompProfile/type"),
             format!(
                 "{} {}; only RuntimeDefault or Localhost are allowed",
-                setter.label,
+                setter.label(),
                 profile_setting("seccompProfile", profile)
             ),
         );

@@ -30,7 +30,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
                 setter.field("/seLinuxOptions/type"),
                 format!(
                     "{} sets seLinuxOptions.type to {}; only container_t, container_init_t, container_kvm_t or container_engine_t are allowed",
-                    setter.label,
+                    setter.label(),
                     shown(options.get("type"))
                 ),
             );
@@ -41,7 +41,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
                     setter.field(&format!("/seLinuxOptions/{field}")),
                     format!(
                         "{} sets seLinuxOptions.{field} to {}; it must be left unset",
-                        setter.label,
+                        setter.label(),
                         shown(options.get(field))
                     ),
                 );

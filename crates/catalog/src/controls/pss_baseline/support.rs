@@ -4,7 +4,7 @@
 //! standards: a field counts as set when it is present and not null, and names (capabilities,
 //! profile types, sysctls) are compared exactly, as the plugin compares them.
 
-use palisade_model::{Object, PodSpecRef};
+use palisade_model::{ContainerRef, Object, PodSpecRef};
 use serde_json::Value;
 
 /// How a value reads in a message: strings quoted, anything else as JSON, absent as `unset`.
@@ -53,39 +53,51 @@ pub(crate) fn in_user_namespace(pod: &PodSpecRef<'_>) -> bool {
     pod.get("hostUsers").and_then(Value::as_bool) == Some(false)
 }
 
-/// One place a security context can be written: the pod or one of its containers.
+/// One place a security context can be written: the pod or one of its containers. Labels
+/// and pointers are only made for findings.
 pub(crate) struct Setter<'a> {
-    /// `pod`, `container "app"`, `init container "setup"`, …
-    pub label: String,
     /// The `securityContext` object, if any.
     pub context: Option<&'a Value>,
-    /// Pointer of the `securityContext` (where a missing one belongs).
-    pub pointer: String,
+    /// The container, `None` for the pod.
+    container: Option<ContainerRef<'a>>,
+    pod: PodSpecRef<'a>,
 }
 
 impl Setter<'_> {
-    /// Absolute pointer of a path inside this security context (`"/seccompProfile/type"`).
+    /// `pod`, `container "app"`, `init container "setup"`, …
+    pub fn label(&self) -> String {
+        self.container
+            .as_ref()
+            .map_or_else(|| "pod".to_string(), ContainerRef::label)
+    }
+
+    /// Absolute pointer of a path inside this security context (`"/seccompProfile/type"`), or
+    /// of the security context itself (`""`), where a missing one belongs.
     pub fn field(&self, relative: &str) -> String {
-        format!("{}{relative}", self.pointer)
+        let base = self
+            .container
+            .as_ref()
+            .map_or(self.pod.pointer, |c| &c.pointer);
+        format!("{base}/securityContext{relative}")
     }
 }
 
 /// The pod's security context, then every container's (init and ephemeral included).
-pub(crate) fn setters(object: &Object) -> Vec<Setter<'_>> {
-    let Some(pod) = object.pod_spec() else {
-        return Vec::new();
-    };
-    let mut all = vec![Setter {
-        label: "pod".to_string(),
+pub(crate) fn setters(object: &Object) -> impl Iterator<Item = Setter<'_>> {
+    let pod = object.pod_spec();
+    let of_pod = pod.map(|pod| Setter {
         context: pod.security_context(),
-        pointer: pod.field("securityContext"),
-    }];
-    all.extend(object.containers().map(|c| Setter {
-        label: c.label(),
-        context: c.security_context(),
-        pointer: c.field("/securityContext"),
-    }));
-    all
+        container: None,
+        pod,
+    });
+    let of_containers = pod.into_iter().flat_map(move |pod| {
+        object.containers().map(move |c| Setter {
+            context: c.security_context(),
+            container: Some(c),
+            pod,
+        })
+    });
+    of_pod.into_iter().chain(of_containers)
 }
 
 /// The usual spelling of a capability written in another case or with the `CAP_` prefix,

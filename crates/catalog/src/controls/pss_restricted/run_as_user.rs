@@ -20,7 +20,7 @@ fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
         if user.and_then(|u| u.as_f64()) == Some(0.0) {
             hits.push(
                 setter.field("/runAsUser"),
-                format!("{} sets runAsUser to 0 (root)", setter.label),
+                format!("{} sets runAsUser to 0 (root)", setter.label()),
             );
         }
     }

@@ -23,14 +23,13 @@ pub const MISSING_ROLE: Rule = Rule {
 
 /// The Role (same namespace as the binding) or ClusterRole a binding references.
 fn referenced<'a>(object: &Object, role: &RoleRef<'_>, ctx: &Context<'a>) -> Option<&'a Object> {
-    let mut candidates: Box<dyn Iterator<Item = &'a Object> + '_> = match role.kind {
+    match role.kind {
         "Role" if object.kind() == "RoleBinding" => {
-            Box::new(ctx.of_kind_in("Role", object.effective_namespace()))
+            ctx.named("Role", object.effective_namespace(), role.name)
         }
-        "ClusterRole" => Box::new(ctx.of_kind("ClusterRole")),
-        _ => return None,
-    };
-    candidates.find(|r| r.name() == role.name)
+        "ClusterRole" => ctx.named_in_any_namespace("ClusterRole", role.name),
+        _ => None,
+    }
 }
 
 /// The rules a role grants: its own and, for an aggregated ClusterRole, those of the scanned
@@ -65,8 +64,7 @@ fn powerful_role(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
     if role.is_cluster_role("cluster-admin") {
         return;
     }
-    let who: Vec<String> = subjects(object).map(|s| s.label()).collect();
-    if who.is_empty() {
+    if subjects(object).next().is_none() {
         return;
     }
     let Some(target) = referenced(object, &role, ctx) else {
@@ -89,6 +87,7 @@ fn powerful_role(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         }
     }
     if !powers.is_empty() {
+        let who: Vec<String> = subjects(object).map(|s| s.label()).collect();
         hits.push(
             "/roleRef/name",
             format!(

@@ -2,7 +2,6 @@
 //! Kubernetes groups (aws-auth) and CoreDNS and kube-proxy keep their configuration.
 
 use super::policy::{Perm, grants, rules_of};
-use super::subjects::role_ref;
 use crate::registry::{Rule, Target};
 use crate::{Context, Hits};
 use palisade_model::Object;
@@ -48,15 +47,15 @@ fn check(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
 /// A scanned binding that makes a ClusterRole effective in kube-system: any
 /// ClusterRoleBinding, or a RoleBinding in kube-system.
 fn binding_in_kube_system(role: &Object, ctx: &Context<'_>) -> Option<String> {
-    let references = |b: &&Object| role_ref(b).is_some_and(|r| r.is_cluster_role(role.name()));
-    if let Some(b) = ctx.of_kind("ClusterRoleBinding").find(references) {
+    let bindings = || ctx.bindings_of("ClusterRole", role.name());
+    if let Some(b) = bindings().find(|b| b.kind() == "ClusterRoleBinding") {
         return Some(format!(
             "bound across the cluster by ClusterRoleBinding {:?}",
             b.name()
         ));
     }
-    ctx.of_kind_in("RoleBinding", KUBE_SYSTEM)
-        .find(references)
+    bindings()
+        .find(|b| b.kind() == "RoleBinding" && b.effective_namespace() == KUBE_SYSTEM)
         .map(|b| {
             format!(
                 "bound in namespace {KUBE_SYSTEM} by RoleBinding {:?}",

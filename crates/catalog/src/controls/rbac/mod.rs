@@ -11,7 +11,7 @@ mod kube_system;
 mod masters;
 mod policy;
 mod service_account;
-mod subjects;
+pub(crate) mod subjects;
 mod wildcards;
 
 use crate::registry::Rule;

@@ -142,14 +142,8 @@ pub(super) fn grants<'a>(rule: &PolicyRule<'a>, perms: &[Perm]) -> Vec<Grant<'a>
     let any_verb = rule.list("verbs").any(|(_, v)| v == "*");
     let mut out: Vec<Grant<'a>> = Vec::new();
     for (i, entry) in rule.list("resources") {
-        let mut grant = Grant {
-            pointer: rule.pointer("resources", i),
-            entry,
-            resources: Vec::new(),
-            verbs: Vec::new(),
-            any_verb,
-            names: names.clone(),
-        };
+        let mut resources = Vec::new();
+        let mut granted = Vec::new();
         for perm in perms {
             if !perm.groups.iter().any(|g| rule.has("apiGroups", g))
                 || !resource_matches(entry, perm.resource)
@@ -165,11 +159,18 @@ pub(super) fn grants<'a>(rule: &PolicyRule<'a>, perms: &[Perm]) -> Vec<Grant<'a>
             if verbs.is_empty() {
                 continue;
             }
-            push_new(&mut grant.resources, &[perm.resource]);
-            push_new(&mut grant.verbs, &verbs);
+            push_new(&mut resources, &[perm.resource]);
+            push_new(&mut granted, &verbs);
         }
-        if !grant.resources.is_empty() {
-            out.push(grant);
+        if !resources.is_empty() {
+            out.push(Grant {
+                pointer: rule.pointer("resources", i),
+                entry,
+                resources,
+                verbs: granted,
+                any_verb,
+                names: names.clone(),
+            });
         }
     }
     out

@@ -55,7 +55,7 @@ pub(super) fn subjects(object: &Object) -> impl Iterator<Item = Subject<'_>> {
 }
 
 /// A binding's `roleRef`.
-pub(super) struct RoleRef<'a> {
+pub(crate) struct RoleRef<'a> {
     pub kind: &'a str,
     pub name: &'a str,
 }
@@ -73,12 +73,9 @@ impl RoleRef<'_> {
 }
 
 /// A binding's `roleRef`, when it names a kind and a role.
-pub(super) fn role_ref(object: &Object) -> Option<RoleRef<'_>> {
-    let text = |key: &str| {
-        object
-            .at(&format!("/roleRef/{key}"))
-            .and_then(Value::as_str)
-    };
+pub(crate) fn role_ref(object: &Object) -> Option<RoleRef<'_>> {
+    let role = object.value.get("roleRef")?;
+    let text = |key: &str| role.get(key).and_then(Value::as_str);
     Some(RoleRef {
         kind: text("kind")?,
         name: text("name").filter(|n| !n.is_empty())?,

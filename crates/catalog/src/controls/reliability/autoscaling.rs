@@ -29,12 +29,11 @@ fn dangling(hpa: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         return;
     };
     let namespace = hpa.effective_namespace();
-    let mut candidates = ctx.of_kind_in(kind, namespace).peekable();
     // Only what is visible can be judged: no object of that kind here says nothing.
-    if candidates.peek().is_none() {
+    if ctx.of_kind_in(kind, namespace).next().is_none() {
         return;
     }
-    if !candidates.any(|o| o.name() == name) {
+    if ctx.named(kind, namespace, name).is_none() {
         hits.push(
             "/spec/scaleTargetRef/name",
             format!(

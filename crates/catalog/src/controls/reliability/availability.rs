@@ -43,12 +43,9 @@ fn single_replica(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
 }
 
 fn no_pdb(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
-    let (pods, how) = match autoscaler_min(object, ctx) {
-        Some(min) => (min, format!("its autoscaler keeps at least {min} replicas")),
-        None => match replicas(object).effective() {
-            Some(n) => (n, format!("it runs {n} replicas")),
-            None => return,
-        },
+    let autoscaled = autoscaler_min(object, ctx);
+    let Some(pods) = autoscaled.or_else(|| replicas(object).effective()) else {
+        return;
     };
     if pods < 2 {
         return;
@@ -60,6 +57,10 @@ fn no_pdb(object: &Object, ctx: &Context<'_>, hits: &mut Hits) {
         .filter_map(|pdb| pdb.at("/spec/selector"))
         .any(|selector| selector_matches(selector, labels));
     if !covered {
+        let how = match autoscaled {
+            Some(min) => format!("its autoscaler keeps at least {min} replicas"),
+            None => format!("it runs {pods} replicas"),
+        };
         hits.push(
             "/spec/replicas",
             format!("{how} but no PodDisruptionBudget selects its pods"),

@@ -2,7 +2,7 @@
 //! number: shared by the replica, PodDisruptionBudget and autoscaler rules.
 
 use crate::Context;
-use crate::util::{pod_labels, selector_matches};
+use crate::util::pod_labels;
 use palisade_model::Object;
 use serde_json::Value;
 
@@ -40,26 +40,27 @@ pub(super) fn replicas(object: &Object) -> Replicas {
 /// a HorizontalPodAutoscaler (`minReplicas`, default 1) or a KEDA ScaledObject
 /// (`minReplicaCount`, default 0), which creates its HorizontalPodAutoscaler at run time.
 pub(super) fn autoscaler_min(object: &Object, ctx: &Context<'_>) -> Option<u64> {
-    let namespace = object.effective_namespace();
-    let hpas = ctx
-        .of_kind_in("HorizontalPodAutoscaler", namespace)
-        .filter(|hpa| targets(hpa, object, None))
-        .map(|hpa| min_of(hpa, "/spec/minReplicas", 1));
-    let scaled_objects = ctx
-        .of_kind_in("ScaledObject", namespace)
-        .filter(|so| so.api_group() == "keda.sh" && targets(so, object, Some("Deployment")))
-        .map(|so| min_of(so, "/spec/minReplicaCount", 0));
-    hpas.chain(scaled_objects).max()
+    ctx.autoscalers_of(object.effective_namespace(), object.name())
+        .filter_map(|scaler| match scaler.kind() {
+            "HorizontalPodAutoscaler" if targets(scaler, object, None) => {
+                Some(min_of(scaler, "/spec/minReplicas", 1))
+            }
+            "ScaledObject"
+                if scaler.api_group() == "keda.sh"
+                    && targets(scaler, object, Some("Deployment")) =>
+            {
+                Some(min_of(scaler, "/spec/minReplicaCount", 0))
+            }
+            _ => None,
+        })
+        .max()
 }
 
 /// Does `scaler`'s `spec.scaleTargetRef` name this object? `default_kind` applies when the
 /// reference leaves the kind out.
 fn targets(scaler: &Object, object: &Object, default_kind: Option<&str>) -> bool {
-    let field = |name: &str| {
-        scaler
-            .at(&format!("/spec/scaleTargetRef/{name}"))
-            .and_then(Value::as_str)
-    };
+    let target = scaler.at("/spec/scaleTargetRef");
+    let field = |name: &str| target?.get(name)?.as_str();
     let kind = field("kind").or(default_kind);
     kind == Some(object.kind()) && field("name") == Some(object.name())
 }
@@ -71,14 +72,18 @@ fn min_of(scaler: &Object, pointer: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The Deployments and StatefulSets of the namespace whose pods a label selector selects.
+/// The Deployments, then the StatefulSets, of the namespace whose pods carry labels a label
+/// selector selects.
 pub(super) fn selected_workloads<'a>(
-    ctx: &'a Context<'a>,
-    namespace: &'a str,
-    selector: &'a Value,
-) -> impl Iterator<Item = &'a Object> + 'a {
-    ["Deployment", "StatefulSet"]
-        .into_iter()
-        .flat_map(move |kind| ctx.of_kind_in(kind, namespace))
-        .filter(move |w| pod_labels(w).is_some_and(|labels| selector_matches(selector, labels)))
+    ctx: &Context<'a>,
+    namespace: &str,
+    selector: &Value,
+) -> Vec<&'a Object> {
+    let mut selected: Vec<&'a Object> = ctx
+        .workloads_selected(namespace, selector)
+        .filter(|w| matches!(w.kind(), "Deployment" | "StatefulSet") && pod_labels(w).is_some())
+        .collect();
+    // Stable: each kind stays in the order read.
+    selected.sort_by_key(|w| w.kind() != "Deployment");
+    selected
 }

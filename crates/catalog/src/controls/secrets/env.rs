@@ -31,7 +31,7 @@ fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
 fn from_secret(object: &Object, _: &Context<'_>, hits: &mut Hits) {
     for c in object.containers() {
         for (i, env) in items(c.get("env")) {
-            if let Some(reference) = env.pointer("/valueFrom/secretKeyRef") {
+            if let Some(reference) = env.get("valueFrom").and_then(|v| v.get("secretKeyRef")) {
                 hits.push(
                     c.field(&format!("/env/{i}/valueFrom/secretKeyRef")),
                     format!(

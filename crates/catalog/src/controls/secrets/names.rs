@@ -21,6 +21,18 @@ const SENSITIVE_WORDS: &[&str] = &[
 /// Two-word spellings of the same (`API_KEY`, `privateKey`).
 const SENSITIVE_PAIRS: &[(&str, &str)] = &[("api", "key"), ("private", "key"), ("access", "key")];
 
+/// Every sensitive word and pair contains one of these: names without any are not split into
+/// words, which the keys of large configuration files would cost.
+const STEMS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "bearer",
+];
+
 /// Last words that make the name about a credential rather than the credential itself:
 /// `PASSWORD_FILE`, `TOKEN_URL`, `SECRET_NAME`, `TOKEN_TTL`.
 const NOT_THE_VALUE: &[&str] = &[
@@ -105,6 +117,9 @@ fn words(name: &str) -> Vec<String> {
 
 /// Does this variable or key name say its value is a credential?
 pub(super) fn is_sensitive_name(name: &str) -> bool {
+    if !STEMS.iter().any(|stem| contains_ignoring_case(name, stem)) {
+        return false;
+    }
     let words = words(name);
     // PWD alone is the shell's working directory.
     if words.len() == 1 && words.first().is_some_and(|w| w == "pwd") {
@@ -123,9 +138,27 @@ pub(super) fn is_sensitive_name(name: &str) -> bool {
         })
 }
 
+/// `needle` must be lower case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stems_cover_every_sensitive_word() {
+        let words = SENSITIVE_WORDS
+            .iter()
+            .chain(SENSITIVE_PAIRS.iter().map(|(_, b)| b));
+        for word in words {
+            assert!(STEMS.iter().any(|s| word.contains(s)), "{word}");
+        }
+    }
 
     #[test]
     fn sensitive_names() {
