@@ -1,0 +1,89 @@
+//! Constraints: a template instantiated with parameters, a match and an enforcement action.
+
+use super::strings;
+use crate::PolicyError;
+use palisade_model::Object;
+use serde_json::Value;
+
+/// What Gatekeeper does with a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnforcementAction {
+    /// Reject (the default).
+    Deny,
+    /// Admit with a warning.
+    Warn,
+    /// Only record (audit).
+    Dryrun,
+}
+
+/// A constraint read from a `constraints.gatekeeper.sh` object.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// Its kind: the template's constraint kind.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `spec.parameters`, if any.
+    pub parameters: Option<Value>,
+    /// `spec.enforcementAction`.
+    pub action: EnforcementAction,
+    /// `spec.match.kinds`: `(apiGroups, kinds)` pairs; empty matches every kind.
+    kinds: Vec<(Vec<String>, Vec<String>)>,
+    /// Where it was read.
+    pub file: String,
+    /// Line of the object.
+    pub line: u32,
+}
+
+/// True for objects of `constraints.gatekeeper.sh`.
+pub fn is_constraint(object: &Object) -> bool {
+    object.api_group() == "constraints.gatekeeper.sh"
+}
+
+impl Constraint {
+    /// Reads a constraint object.
+    pub fn read(object: &Object) -> Result<Constraint, PolicyError> {
+        let action = match object.at("/spec/enforcementAction").and_then(Value::as_str) {
+            None | Some("deny") => EnforcementAction::Deny,
+            Some("warn") => EnforcementAction::Warn,
+            Some("dryrun") => EnforcementAction::Dryrun,
+            Some(other) => {
+                return Err(PolicyError::at(
+                    object,
+                    "/spec/enforcementAction",
+                    format!(
+                        "constraint {:?}: unknown enforcementAction {other:?} (deny, warn or dryrun)",
+                        object.name()
+                    ),
+                ));
+            }
+        };
+        let kinds = object
+            .at("/spec/match/kinds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|k| (strings(k.get("apiGroups")), strings(k.get("kinds"))))
+            .collect();
+        Ok(Constraint {
+            kind: object.kind().to_string(),
+            name: object.name().to_string(),
+            parameters: object.at("/spec/parameters").cloned(),
+            action,
+            kinds,
+            file: object.source.file.to_string(),
+            line: object.source.line,
+        })
+    }
+
+    /// Whether the constraint applies to an object of this API group and kind (`match.kinds`;
+    /// `*` matches any group or kind).
+    pub fn matches_kind(&self, group: &str, kind: &str) -> bool {
+        let any_of = |list: &[String], wanted: &str| list.iter().any(|x| x == "*" || x == wanted);
+        self.kinds.is_empty()
+            || self
+                .kinds
+                .iter()
+                .any(|(groups, kinds)| any_of(groups, group) && any_of(kinds, kind))
+    }
+}

@@ -1,0 +1,146 @@
+//! Gatekeeper ConstraintTemplates (Rego) and their Constraints.
+
+mod constraint;
+mod rego;
+mod review;
+mod template;
+
+pub use constraint::{Constraint, EnforcementAction};
+pub use rego::EVALUATION_LIMIT;
+pub use review::{input, review_of};
+pub use template::Template;
+
+use crate::PolicyError;
+use palisade_model::Object;
+use std::collections::HashMap;
+
+/// Templates compiled once, and the constraints that use them.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    /// Compiled templates.
+    pub templates: Vec<Template>,
+    /// Constraints with the index of their template.
+    pub constraints: Vec<(Constraint, usize)>,
+    /// Templates and constraints that cannot be used; the others still run.
+    pub errors: Vec<PolicyError>,
+}
+
+/// One violation of one constraint by one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Index of the constraint in [`PolicySet::constraints`].
+    pub constraint: usize,
+    /// The template's `msg`.
+    pub message: String,
+    /// The template's `details` (`{}` when it gives none).
+    pub details: serde_json::Value,
+}
+
+impl PolicySet {
+    /// Reads the templates and constraints among loaded objects (others are ignored).
+    pub fn from_objects(objects: &[Object]) -> PolicySet {
+        let mut set = PolicySet::default();
+        let mut by_kind: HashMap<String, usize> = HashMap::new();
+        for object in objects.iter().filter(|o| template::is_template(o)) {
+            match Template::compile(object) {
+                Ok(t) => {
+                    if let Some(previous) = by_kind.get(&t.kind).and_then(|i| set.templates.get(*i))
+                    {
+                        set.errors.push(PolicyError::at(
+                            object,
+                            "/spec/crd/spec/names/kind",
+                            format!(
+                                "ConstraintTemplate {:?} declares kind {} already declared by {:?} ({}:{}); this one is not used",
+                                t.name, t.kind, previous.name, previous.file, previous.line
+                            ),
+                        ));
+                        continue;
+                    }
+                    by_kind.insert(t.kind.clone(), set.templates.len());
+                    set.templates.push(t);
+                }
+                Err(e) => set.errors.push(e),
+            }
+        }
+        for object in objects.iter().filter(|o| constraint::is_constraint(o)) {
+            let Some(&template) = by_kind.get(object.kind()) else {
+                set.errors.push(PolicyError::at(
+                    object,
+                    "/kind",
+                    format!(
+                        "constraint {:?} of kind {} has no ConstraintTemplate declaring that kind among the policies read",
+                        object.name(),
+                        object.kind()
+                    ),
+                ));
+                continue;
+            };
+            match Constraint::read(object) {
+                Ok(c) => set.constraints.push((c, template)),
+                Err(e) => set.errors.push(e),
+            }
+        }
+        set
+    }
+
+    /// Runs every constraint that matches the object's kind against it. An evaluation error
+    /// (a runtime type error, the time limit) is returned as an error for that constraint.
+    pub fn review(&self, object: &Object) -> Vec<Violation> {
+        self.review_with_errors(object).0
+    }
+
+    /// [`PolicySet::review`], with the evaluation errors.
+    pub fn review_with_errors(&self, object: &Object) -> (Vec<Violation>, Vec<PolicyError>) {
+        let reviewed = review_of(object);
+        let (group, kind) = reviewed_kind(&reviewed);
+        let mut violations = Vec::new();
+        let mut errors = Vec::new();
+        for (index, (constraint, template)) in self.constraints.iter().enumerate() {
+            let Some(template) = self.templates.get(*template) else {
+                continue;
+            };
+            if !constraint.matches_kind(&group, &kind) {
+                continue;
+            }
+            let input = input(reviewed.clone(), constraint.parameters.as_ref());
+            match template.rego.evaluate(&input) {
+                Ok(found) => violations.extend(found.into_iter().map(|v| Violation {
+                    constraint: index,
+                    message: v.msg,
+                    details: v.details,
+                })),
+                Err(message) => errors.push(PolicyError {
+                    file: object.source.file.to_string(),
+                    line: object.source.line,
+                    message: format!(
+                        "constraint {} {:?} (template {:?}) failed on this object: {message}",
+                        constraint.kind, constraint.name, template.name
+                    ),
+                }),
+            }
+        }
+        (violations, errors)
+    }
+}
+
+/// The strings of a YAML list (other items ignored).
+fn strings(list: Option<&serde_json::Value>) -> Vec<String> {
+    list.and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The group and kind the review names (an AdmissionReview's request kind, or the object's).
+fn reviewed_kind(review: &serde_json::Value) -> (String, String) {
+    let field = |name: &str| {
+        review
+            .pointer(&format!("/kind/{name}"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    (field("group"), field("kind"))
+}
