@@ -62,7 +62,9 @@ fn is_namespaced(object: &Object) -> bool {
     let tool_config = group.ends_with("config.k8s.io")
         || group.ends_with("config.kubernetes.io")
         || group.starts_with("skaffold");
-    !tool_config && !kind.starts_with("Cluster")
+    // Gatekeeper constraints are cluster-scoped whatever their kind.
+    let constraint = group == "constraints.gatekeeper.sh";
+    !tool_config && !constraint && !kind.starts_with("Cluster")
 }
 
 /// The logic half of a control.

@@ -62,6 +62,10 @@ pub struct ScanArgs {
     /// Exceptions file (YAML): accepted risks with reason and expiry.
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
+    /// Gatekeeper ConstraintTemplates and Constraints to run beside the built-in controls
+    /// (files or directories; repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
     /// Largest input file read, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub max_file_size: u64,

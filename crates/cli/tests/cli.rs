@@ -474,3 +474,97 @@ fn progress_bar_only_on_a_terminal() {
         "no bar when stderr is not a terminal"
     );
 }
+
+#[test]
+fn gatekeeper_policies_run_beside_the_built_in_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: outside, namespace: shop}\nspec:\n  containers:\n  - {name: app, image: docker.io/library/nginx:1.27}\n",
+    );
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        pod.to_str().unwrap(),
+        "--policy",
+        "examples/policies",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let labels = findings(&report, "PalisadeRequiredLabels/owner-and-team");
+    assert_eq!(
+        labels.len(),
+        2,
+        "both example Deployments lack owner and team"
+    );
+    assert_eq!(labels[0]["severity"], "low");
+    let registries = findings(&report, "PalisadeAllowedRegistries/approved-registries");
+    assert_eq!(registries.len(), 1);
+    assert_eq!(registries[0]["severity"], "high");
+    assert_eq!(registries[0]["object"]["name"], "outside");
+    assert_eq!(registries[0]["location"]["line"], 1);
+    assert_eq!(
+        registries[0]["message"],
+        "container app uses docker.io/library/nginx:1.27, not from an allowed registry"
+    );
+    let controls = report["controls"].as_array().unwrap();
+    assert!(
+        controls
+            .iter()
+            .any(|c| c["id"] == "PalisadeAllowedRegistries/approved-registries")
+    );
+    // Built-in controls still ran on the same objects.
+    assert!(!findings(&report, "PAL-403").is_empty() || !findings(&report, "PAL-401").is_empty());
+}
+
+#[test]
+fn broken_policies_are_input_errors_and_the_rest_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "broken.yaml",
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: broken}\nspec:\n  crd: {spec: {names: {kind: Broken}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n      package broken\n      violation[{\"msg\": msg}] {\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: Broken\nmetadata: {name: b}\n",
+    );
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        "--policy",
+        "examples/policies",
+        "--policy",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}: {}", e["file"], e["line"], e["message"]))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("broken.yaml\":10: ") && e.contains("Rego does not compile")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("constraint \\\"b\\\" of kind Broken has no ConstraintTemplate")),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        findings(&report, "PalisadeRequiredLabels/owner-and-team").len(),
+        2
+    );
+}

@@ -39,4 +39,6 @@ mod error;
 pub mod gatekeeper;
 
 pub use error::PolicyError;
-pub use gatekeeper::{Constraint, EnforcementAction, PolicySet, Template, Violation};
+pub use gatekeeper::{
+    Constraint, EnforcementAction, PolicySet, SEVERITY_ANNOTATION, Template, Violation,
+};

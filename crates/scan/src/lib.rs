@@ -21,10 +21,12 @@ assert!(report.summary.findings > 0);
 
 mod date;
 mod exceptions;
+mod policies;
 mod select;
 
 pub use date::today;
 pub use exceptions::{ExceptionError, Exceptions};
+pub use policies::policy_errors;
 pub use select::Selection;
 
 use palisade_catalog::{Control, catalog, evaluate};
@@ -45,6 +47,8 @@ pub struct ScanOptions {
     pub exceptions: Option<Exceptions>,
     /// Today, `YYYY-MM-DD`, for exception expiry (defaults to the system date).
     pub today: Option<String>,
+    /// Users' Gatekeeper constraints, run over the objects beside the built-in controls.
+    pub policies: Option<std::sync::Arc<palisade_policy::PolicySet>>,
 }
 
 /// Why a scan could not run at all (bad options; input problems are in the report instead).
@@ -70,7 +74,18 @@ pub fn scan(loaded: &Loaded, options: &ScanOptions) -> Result<ScanReport, ScanEr
     let controls: Vec<&Control> = options.selection.apply(catalog, &frameworks)?;
 
     // 2. Evaluate.
-    let evaluation = evaluate(&loaded.objects, &controls);
+    let mut evaluation = evaluate(&loaded.objects, &controls);
+    let policy = options
+        .policies
+        .as_deref()
+        .map(|set| policies::evaluate(set, &loaded.objects))
+        .unwrap_or_default();
+    if !policy.findings.is_empty() {
+        evaluation.findings.extend(policy.findings);
+        evaluation
+            .findings
+            .sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
 
     let uninspected = uninspected_kinds(&loaded.objects, &evaluation.uninspected);
 
@@ -101,6 +116,13 @@ pub fn scan(loaded: &Loaded, options: &ScanOptions) -> Result<ScanReport, ScanEr
     );
     report.notices.extend(uninspected);
     report.notices.sort();
+    report.summary.controls += policy.controls.len();
+    report.controls.extend(policy.controls);
+    if !policy.errors.is_empty() {
+        report.errors.extend(policy.errors);
+        report.errors.sort();
+        report.summary.errors = report.errors.len();
+    }
     Ok(report)
 }
 

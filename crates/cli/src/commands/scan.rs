@@ -23,8 +23,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
     let inputs = palisade_loader::expand(&args.paths);
     let progress = progress_bar(args, inputs.len());
-    let loaded = palisade_loader::load_inputs(&inputs, &options, &|| progress.inc(1));
+    let mut loaded = palisade_loader::load_inputs(&inputs, &options, &|| progress.inc(1));
     progress.finish_and_clear();
+    let policies = read_policies(&args.policy, &options, &mut loaded.errors);
 
     let scan_options = ScanOptions {
         selection: Selection {
@@ -36,6 +37,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         frameworks: args.frameworks.clone(),
         exceptions,
         today: None,
+        policies,
     };
     let report = palisade_scan::scan(&loaded, &scan_options)?;
 
@@ -57,6 +59,23 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     std::mem::forget(loaded);
     std::mem::forget(report);
     Ok(status)
+}
+
+/// Reads and compiles the policies; what cannot be read or used becomes an input error of
+/// the scan, and the rest still runs.
+fn read_policies(
+    paths: &[std::path::PathBuf],
+    options: &palisade_loader::Options,
+    errors: &mut Vec<palisade_model::InputError>,
+) -> Option<std::sync::Arc<palisade_policy::PolicySet>> {
+    if paths.is_empty() {
+        return None;
+    }
+    let read = palisade_loader::load_inputs(&palisade_loader::expand(paths), options, &|| {});
+    errors.extend(read.errors);
+    let set = palisade_policy::PolicySet::from_objects(&read.objects);
+    errors.extend(palisade_scan::policy_errors(&set));
+    Some(std::sync::Arc::new(set))
 }
 
 fn exit_status(report: &ScanReport, fail_on: Option<Severity>) -> u8 {

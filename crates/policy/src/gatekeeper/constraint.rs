@@ -27,6 +27,9 @@ pub struct Constraint {
     pub parameters: Option<Value>,
     /// `spec.enforcementAction`.
     pub action: EnforcementAction,
+    /// The severity its findings get, from the annotation [`SEVERITY_ANNOTATION`] (as
+    /// written; Gatekeeper has no severities).
+    pub severity: Option<String>,
     /// `spec.match.kinds`: `(apiGroups, kinds)` pairs; empty matches every kind.
     kinds: Vec<(Vec<String>, Vec<String>)>,
     /// Where it was read.
@@ -34,6 +37,9 @@ pub struct Constraint {
     /// Line of the object.
     pub line: u32,
 }
+
+/// Annotation of a constraint that sets the severity of its findings.
+pub const SEVERITY_ANNOTATION: &str = "palisade.dev/severity";
 
 /// True for objects of `constraints.gatekeeper.sh`.
 pub fn is_constraint(object: &Object) -> bool {
@@ -70,6 +76,11 @@ impl Constraint {
             name: object.name().to_string(),
             parameters: object.at("/spec/parameters").cloned(),
             action,
+            severity: object
+                .annotations()
+                .get(SEVERITY_ANNOTATION)
+                .and_then(Value::as_str)
+                .map(str::to_string),
             kinds,
             file: object.source.file.to_string(),
             line: object.source.line,

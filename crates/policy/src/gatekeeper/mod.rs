@@ -5,7 +5,7 @@ mod rego;
 mod review;
 mod template;
 
-pub use constraint::{Constraint, EnforcementAction};
+pub use constraint::{Constraint, EnforcementAction, SEVERITY_ANNOTATION};
 pub use rego::EVALUATION_LIMIT;
 pub use review::{input, review_of};
 pub use template::Template;
