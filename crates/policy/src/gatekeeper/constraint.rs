@@ -25,6 +25,8 @@ pub struct Constraint {
     pub name: String,
     /// `spec.parameters`, if any.
     pub parameters: Option<Value>,
+    /// The same as the template reads them, converted once.
+    pub(crate) input_parameters: regorus::Value,
     /// `spec.enforcementAction`.
     pub action: EnforcementAction,
     /// The severity its findings get, from the annotation [`SEVERITY_ANNOTATION`] (as
@@ -75,6 +77,7 @@ impl Constraint {
             kind: object.kind().to_string(),
             name: object.name().to_string(),
             parameters: object.at("/spec/parameters").cloned(),
+            input_parameters: super::review::parameters(object.at("/spec/parameters")),
             action,
             severity: object
                 .annotations()

@@ -7,7 +7,7 @@ mod template;
 
 pub use constraint::{Constraint, EnforcementAction, SEVERITY_ANNOTATION};
 pub use rego::EVALUATION_LIMIT;
-pub use review::{input, review_of};
+pub use review::review_of;
 pub use template::Template;
 
 use crate::PolicyError;
@@ -93,6 +93,7 @@ impl PolicySet {
     pub fn review_with_errors(&self, object: &Object) -> (Vec<Violation>, Vec<PolicyError>) {
         let reviewed = review_of(object);
         let (group, kind) = reviewed_kind(&reviewed);
+        let review = regorus::Value::from(reviewed);
         let mut violations = Vec::new();
         let mut errors = Vec::new();
         for (index, (constraint, template)) in self.constraints.iter().enumerate() {
@@ -102,8 +103,8 @@ impl PolicySet {
             if !constraint.matches_kind(&group, &kind) {
                 continue;
             }
-            let input = input(reviewed.clone(), constraint.parameters.as_ref());
-            match template.rego.evaluate(&input) {
+            let input = review::input(&review, &constraint.input_parameters);
+            match template.rego.evaluate(input) {
                 Ok(found) => violations.extend(found.into_iter().map(|v| Violation {
                     constraint: index,
                     message: v.msg,

@@ -55,9 +55,9 @@ impl RegoProgram {
     }
 
     /// Runs `violation` with this input; each result's `msg` and `details` (default `{}`).
-    pub fn evaluate(&self, input: &Value) -> Result<Vec<RawViolation>, String> {
+    pub fn evaluate(&self, input: regorus::Value) -> Result<Vec<RawViolation>, String> {
         let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input.clone()));
+        engine.set_input(input);
         let results = engine
             .eval_rule(self.rule.clone())
             .map_err(|e| e.to_string())?;

@@ -20,11 +20,22 @@ pub fn review_of(object: &Object) -> Value {
     })
 }
 
-/// The whole input: a constraint without parameters gets `{}`, as in Gatekeeper.
-pub fn input(review: Value, parameters: Option<&Value>) -> Value {
-    let parameters = parameters
-        .filter(|p| !p.is_null())
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Map::new()));
-    json!({"review": review, "parameters": parameters})
+/// A constraint's parameters as the template sees them: `{}` when there are none, as in
+/// Gatekeeper.
+pub(crate) fn parameters(written: Option<&Value>) -> regorus::Value {
+    match written.filter(|p| !p.is_null()) {
+        Some(p) => regorus::Value::from(p.clone()),
+        None => regorus::Value::from(Value::Object(Map::new())),
+    }
+}
+
+/// The whole input, `{review, parameters}`. Both are shared, not copied: a review is
+/// converted once per object and used by every constraint.
+pub(crate) fn input(review: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {
+    let mut input = regorus::Value::new_object();
+    if let Ok(fields) = input.as_object_mut() {
+        fields.insert(regorus::Value::from("review"), review.clone());
+        fields.insert(regorus::Value::from("parameters"), parameters.clone());
+    }
+    input
 }
