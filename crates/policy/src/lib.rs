@@ -35,9 +35,11 @@ assert_eq!(found[0].message, "web is denied");
 ```
 */
 
+mod cluster;
 mod error;
 pub mod gatekeeper;
 
+pub use cluster::{Cluster, NAMESPACE_NAME_LABEL};
 pub use error::PolicyError;
 pub use gatekeeper::{
     Constraint, EnforcementAction, PolicySet, SEVERITY_ANNOTATION, Template, Violation,

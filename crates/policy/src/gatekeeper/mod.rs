@@ -7,7 +7,7 @@ mod template;
 
 pub use constraint::{Constraint, EnforcementAction, SEVERITY_ANNOTATION};
 pub use rego::EVALUATION_LIMIT;
-pub use review::review_of;
+pub use review::{Reviewed, review_of};
 pub use template::Template;
 
 use crate::PolicyError;
@@ -91,20 +91,18 @@ impl PolicySet {
 
     /// [`PolicySet::review`], with the evaluation errors.
     pub fn review_with_errors(&self, object: &Object) -> (Vec<Violation>, Vec<PolicyError>) {
-        let reviewed = review_of(object);
-        let (group, kind) = reviewed_kind(&reviewed);
-        let review = regorus::Value::from(reviewed);
+        let reviewed = Reviewed::of(object);
+        let (group, kind) = (reviewed.field("/kind/group"), reviewed.field("/kind/kind"));
         let mut violations = Vec::new();
         let mut errors = Vec::new();
         for (index, (constraint, template)) in self.constraints.iter().enumerate() {
             let Some(template) = self.templates.get(*template) else {
                 continue;
             };
-            if !constraint.matches_kind(&group, &kind) {
+            if !constraint.matches_kind(group, kind) {
                 continue;
             }
-            let input = review::input(&review, &constraint.input_parameters);
-            match template.rego.evaluate(input) {
+            match template.evaluate(&reviewed, constraint) {
                 Ok(found) => violations.extend(found.into_iter().map(|v| Violation {
                     constraint: index,
                     message: v.msg,
@@ -132,16 +130,4 @@ fn strings(list: Option<&serde_json::Value>) -> Vec<String> {
         .filter_map(serde_json::Value::as_str)
         .map(str::to_string)
         .collect()
-}
-
-/// The group and kind the review names (an AdmissionReview's request kind, or the object's).
-fn reviewed_kind(review: &serde_json::Value) -> (String, String) {
-    let field = |name: &str| {
-        review
-            .pointer(&format!("/kind/{name}"))
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    (field("group"), field("kind"))
 }

@@ -29,6 +29,32 @@ pub(crate) fn parameters(written: Option<&Value>) -> regorus::Value {
     }
 }
 
+/// An object as every constraint reviews it: converted once, shared by all of them.
+#[derive(Debug)]
+pub struct Reviewed {
+    /// The admission request (see [`review_of`]).
+    pub json: Value,
+    /// The same, as Rego reads it.
+    pub(crate) rego: regorus::Value,
+}
+
+impl Reviewed {
+    /// The review of an object.
+    pub fn of(object: &Object) -> Reviewed {
+        let json = review_of(object);
+        let rego = regorus::Value::from(json.clone());
+        Reviewed { json, rego }
+    }
+
+    /// A string field of the request (`/kind/kind`, `/namespace`, ...); empty when absent.
+    pub fn field(&self, pointer: &str) -> &str {
+        self.json
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
 /// The whole input, `{review, parameters}`. Both are shared, not copied: a review is
 /// converted once per object and used by every constraint.
 pub(crate) fn input(review: &regorus::Value, parameters: &regorus::Value) -> regorus::Value {

@@ -1,6 +1,8 @@
 //! `ConstraintTemplate`: the constraint kind it declares and its Rego, compiled once.
 
-use super::rego::RegoProgram;
+use super::constraint::Constraint;
+use super::rego::{RawViolation, RegoProgram};
+use super::review::{self, Reviewed};
 use super::strings;
 use crate::PolicyError;
 use palisade_model::Object;
@@ -73,6 +75,18 @@ impl Template {
             line: object.source.line,
             rego,
         })
+    }
+}
+
+impl Template {
+    /// Runs the template for one constraint against one reviewed object.
+    pub(crate) fn evaluate(
+        &self,
+        reviewed: &Reviewed,
+        constraint: &Constraint,
+    ) -> Result<Vec<RawViolation>, String> {
+        self.rego
+            .evaluate(review::input(&reviewed.rego, &constraint.input_parameters))
     }
 }
 
