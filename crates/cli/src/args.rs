@@ -24,6 +24,9 @@ pub enum Command {
     /// List or show the compliance frameworks and their requirements.
     #[command(subcommand)]
     Frameworks(FrameworksCommand),
+    /// Work with policies: run Gatekeeper `gator verify` suites.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -152,4 +155,32 @@ pub enum FrameworksCommand {
         #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+}
+
+/// `palisade policy`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run Gatekeeper `gator verify` suites (`kind: Suite`, test.gatekeeper.sh): each case
+    /// reviews one object with a template and constraint and checks the violations.
+    Test(PolicyTestArgs),
+}
+
+/// `palisade policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Suite files, or directories searched recursively for them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Run only the cases whose `test/case` name matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub run: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Print only failures and the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Never colour the output (also: NO_COLOR=1).
+    #[arg(long)]
+    pub no_color: bool,
 }

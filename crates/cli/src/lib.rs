@@ -31,6 +31,7 @@ pub fn run(bin_name: &'static str) -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Controls(cmd) => commands::controls::run(&cmd),
         Command::Frameworks(cmd) => commands::frameworks::run(&cmd),
+        Command::Policy(cmd) => commands::policy::run(&cmd),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), bin_name, &mut std::io::stdout());
             Ok(0)

@@ -4,30 +4,40 @@
 
 use palisade_model::Object;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
-/// The scanned objects as policies see them, built once per scan (or per test case).
+/// The objects policies may refer to (the scanned objects, or a test case's inventory),
+/// indexed once.
 #[derive(Debug, Default)]
-pub struct Cluster {
-    namespaces: HashMap<String, Value>,
+pub struct Cluster<'a> {
+    objects: &'a [Object],
+    namespaces: HashMap<&'a str, Value>,
+    /// Built on first use: most policy sets never read it.
+    inventory: OnceLock<regorus::Value>,
 }
 
 /// Label every namespace carries: the API server sets it to the namespace's name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-impl Cluster {
+impl<'a> Cluster<'a> {
     /// The context of a set of objects.
-    pub fn from_objects(objects: &[Object]) -> Cluster {
-        let mut namespaces = HashMap::new();
-        for object in objects.iter().filter(|o| o.kind() == "Namespace" && o.api_version() == "v1") {
-            namespaces.insert(object.name().to_string(), with_name_label(&object.value));
+    pub fn from_objects(objects: &'a [Object]) -> Cluster<'a> {
+        let namespaces = objects
+            .iter()
+            .filter(|o| o.kind() == "Namespace" && o.api_version() == "v1")
+            .map(|o| (o.name(), with_name_label(&o.value)))
+            .collect();
+        Cluster {
+            objects,
+            namespaces,
+            inventory: OnceLock::new(),
         }
-        Cluster { namespaces }
     }
 
     /// The Namespace object of this name, as the API server would store it (with the
-    /// `kubernetes.io/metadata.name` label). Namespaces that are referred to but not among the
-    /// objects are `None`.
+    /// `kubernetes.io/metadata.name` label), if it is among the objects.
     pub fn namespace(&self, name: &str) -> Option<&Value> {
         self.namespaces.get(name)
     }
@@ -38,6 +48,49 @@ impl Cluster {
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
     }
+
+    /// The Namespace of this name; one that was not read is known only by the label the API
+    /// server gives every namespace, so selectors on that label still work.
+    pub fn namespace_or_default(&self, name: &str) -> Cow<'_, Value> {
+        match self.namespace(name) {
+            Some(ns) => Cow::Borrowed(ns),
+            None => Cow::Owned(with_name_label(&json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name},
+            }))),
+        }
+    }
+
+    /// Gatekeeper's `data.inventory`: `cluster[apiVersion][kind][name]` for objects without a
+    /// namespace, `namespace[ns][apiVersion][kind][name]` for the others.
+    pub(crate) fn inventory(&self) -> &regorus::Value {
+        self.inventory.get_or_init(|| inventory(self.objects))
+    }
+}
+
+fn inventory(objects: &[Object]) -> regorus::Value {
+    /// apiVersion → kind → name → object.
+    type ByKind<'o> = BTreeMap<&'o str, BTreeMap<&'o str, Map<String, Value>>>;
+    let mut cluster = ByKind::new();
+    let mut namespaced: BTreeMap<&str, ByKind> = BTreeMap::new();
+    for object in objects {
+        let (api_version, kind, name) = (object.api_version(), object.kind(), object.name());
+        // Gatekeeper rejects inventory objects without a version or kind.
+        if api_version.is_empty() || kind.is_empty() || api_version.ends_with('/') {
+            continue;
+        }
+        let root = match object.namespace().filter(|ns| !ns.is_empty()) {
+            Some(ns) => namespaced.entry(ns).or_default(),
+            None => &mut cluster,
+        };
+        root.entry(api_version)
+            .or_default()
+            .entry(kind)
+            .or_default()
+            .insert(name.to_string(), object.value.clone());
+    }
+    regorus::Value::from(json!({"cluster": cluster, "namespace": namespaced}))
 }
 
 /// A Namespace with the label the API server adds to every namespace.
@@ -57,4 +110,41 @@ fn with_name_label(namespace: &Value) -> Value {
         }
     }
     namespace
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inventory_uses_gatekeepers_key_layout() {
+        let objects = palisade_loader::load_text(
+            "inv.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n---\n\
+             apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: fast}\n",
+        )
+        .objects;
+        let cluster = Cluster::from_objects(&objects);
+        let inventory: Value =
+            serde_json::from_str(&cluster.inventory().to_json_str().unwrap_or_default())
+                .unwrap_or_default();
+        assert_eq!(
+            inventory.pointer("/namespace/shop/apps~1v1/Deployment/web/metadata/name"),
+            Some(&json!("web"))
+        );
+        assert_eq!(
+            inventory.pointer("/cluster/storage.k8s.io~1v1/StorageClass/fast/kind"),
+            Some(&json!("StorageClass"))
+        );
+    }
+
+    #[test]
+    fn unknown_namespaces_carry_the_name_label() {
+        let cluster = Cluster::default();
+        let ns = cluster.namespace_or_default("payments");
+        assert_eq!(
+            ns.pointer("/metadata/labels/kubernetes.io~1metadata.name"),
+            Some(&json!("payments"))
+        );
+    }
 }

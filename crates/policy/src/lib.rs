@@ -38,6 +38,8 @@ assert_eq!(found[0].message, "web is denied");
 mod cluster;
 mod error;
 pub mod gatekeeper;
+pub mod selector;
+pub mod verify;
 
 pub use cluster::{Cluster, NAMESPACE_NAME_LABEL};
 pub use error::PolicyError;

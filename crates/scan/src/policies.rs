@@ -1,7 +1,9 @@
 //! Users' Gatekeeper constraints run over the scanned objects, as controls of the same report.
 
 use palisade_model::{ControlMeta, Finding, InputError, Location, Object, ObjectRef, Severity};
-use palisade_policy::{Constraint, EnforcementAction, PolicyError, PolicySet, SEVERITY_ANNOTATION};
+use palisade_policy::{
+    Cluster, Constraint, EnforcementAction, PolicyError, PolicySet, SEVERITY_ANNOTATION,
+};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -33,10 +35,11 @@ pub(crate) fn evaluate(set: &PolicySet, objects: &[Object]) -> PolicyResults {
         .iter()
         .map(|c| (Arc::from(c.id.as_str()), Arc::from(c.title.as_str())))
         .collect();
+    let cluster = Cluster::from_objects(objects);
     let per_object: Vec<(Vec<Finding>, Vec<PolicyError>)> = objects
         .par_iter()
         .map(|object| {
-            let (violations, failures) = set.review_with_errors(object);
+            let (violations, failures) = set.review_with_errors(object, &cluster);
             let reference = Arc::new(ObjectRef::of(object));
             let findings = violations
                 .into_iter()

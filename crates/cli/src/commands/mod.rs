@@ -2,4 +2,5 @@
 
 pub mod controls;
 pub mod frameworks;
+pub mod policy;
 pub mod scan;

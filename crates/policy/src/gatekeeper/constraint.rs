@@ -1,6 +1,6 @@
 //! Constraints: a template instantiated with parameters, a match and an enforcement action.
 
-use super::strings;
+use super::matching::Match;
 use crate::PolicyError;
 use palisade_model::Object;
 use serde_json::Value;
@@ -32,8 +32,8 @@ pub struct Constraint {
     /// The severity its findings get, from the annotation [`SEVERITY_ANNOTATION`] (as
     /// written; Gatekeeper has no severities).
     pub severity: Option<String>,
-    /// `spec.match.kinds`: `(apiGroups, kinds)` pairs; empty matches every kind.
-    kinds: Vec<(Vec<String>, Vec<String>)>,
+    /// `spec.match`.
+    pub(crate) matcher: Match,
     /// Where it was read.
     pub file: String,
     /// Line of the object.
@@ -66,13 +66,7 @@ impl Constraint {
                 ));
             }
         };
-        let kinds = object
-            .at("/spec/match/kinds")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|k| (strings(k.get("apiGroups")), strings(k.get("kinds"))))
-            .collect();
+        let matcher = Match::read(object)?;
         Ok(Constraint {
             kind: object.kind().to_string(),
             name: object.name().to_string(),
@@ -84,20 +78,9 @@ impl Constraint {
                 .get(SEVERITY_ANNOTATION)
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            kinds,
+            matcher,
             file: object.source.file.to_string(),
             line: object.source.line,
         })
-    }
-
-    /// Whether the constraint applies to an object of this API group and kind (`match.kinds`;
-    /// `*` matches any group or kind).
-    pub fn matches_kind(&self, group: &str, kind: &str) -> bool {
-        let any_of = |list: &[String], wanted: &str| list.iter().any(|x| x == "*" || x == wanted);
-        self.kinds.is_empty()
-            || self
-                .kinds
-                .iter()
-                .any(|(groups, kinds)| any_of(groups, group) && any_of(kinds, kind))
     }
 }

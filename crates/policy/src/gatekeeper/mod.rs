@@ -1,6 +1,8 @@
 //! Gatekeeper ConstraintTemplates (Rego) and their Constraints.
 
+mod compat;
 mod constraint;
+mod matching;
 mod rego;
 mod review;
 mod template;
@@ -10,7 +12,7 @@ pub use rego::EVALUATION_LIMIT;
 pub use review::{Reviewed, review_of};
 pub use template::Template;
 
-use crate::PolicyError;
+use crate::{Cluster, PolicyError};
 use palisade_model::Object;
 use std::collections::HashMap;
 
@@ -83,23 +85,34 @@ impl PolicySet {
         set
     }
 
-    /// Runs every constraint that matches the object's kind against it. An evaluation error
-    /// (a runtime type error, the time limit) is returned as an error for that constraint.
+    /// Runs every constraint that matches the object against it, with no other objects
+    /// known (no namespaces, an empty inventory).
     pub fn review(&self, object: &Object) -> Vec<Violation> {
-        self.review_with_errors(object).0
+        self.review_with_errors(object, &Cluster::default()).0
     }
 
-    /// [`PolicySet::review`], with the evaluation errors.
-    pub fn review_with_errors(&self, object: &Object) -> (Vec<Violation>, Vec<PolicyError>) {
-        let reviewed = Reviewed::of(object);
-        let (group, kind) = (reviewed.field("/kind/group"), reviewed.field("/kind/kind"));
+    /// Whether some template reads `data.inventory`.
+    pub fn uses_inventory(&self) -> bool {
+        self.templates.iter().any(Template::uses_inventory)
+    }
+
+    /// Runs every constraint whose `match` selects the object against it; `cluster` gives
+    /// the namespaces and the inventory. An evaluation error (a runtime type error, the time
+    /// limit) is returned as an error for that constraint.
+    pub fn review_with_errors(
+        &self,
+        object: &Object,
+        cluster: &Cluster,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
+        let inventory = self.uses_inventory().then(|| cluster.inventory());
+        let reviewed = Reviewed::of(object, inventory);
         let mut violations = Vec::new();
         let mut errors = Vec::new();
         for (index, (constraint, template)) in self.constraints.iter().enumerate() {
             let Some(template) = self.templates.get(*template) else {
                 continue;
             };
-            if !constraint.matches_kind(group, kind) {
+            if !constraint.matcher.matches(&reviewed.json, cluster) {
                 continue;
             }
             match template.evaluate(&reviewed, constraint) {

@@ -1,5 +1,6 @@
 //! A template's Rego compiled with regorus, and its `violation` rule evaluated.
 
+use super::review::{self, Reviewed};
 use super::template::RegoSource;
 use serde_json::Value;
 use std::num::NonZeroU32;
@@ -15,6 +16,8 @@ pub(crate) struct RegoProgram {
     engine: regorus::Engine,
     /// `data.<package>.violation`.
     rule: String,
+    /// Whether the policy reads `data.inventory` (only then is it given).
+    pub uses_inventory: bool,
 }
 
 impl std::fmt::Debug for RegoProgram {
@@ -41,23 +44,37 @@ impl RegoProgram {
             check_interval: NonZeroU32::MIN,
         });
         let package = engine
-            .add_policy("template.rego".into(), source.rego.clone())
+            .add_policy("template.rego".into(), super::compat::rewrite(&source.rego))
             .map_err(|e| e.to_string())?;
         for (i, lib) in source.libs.iter().enumerate() {
             engine
-                .add_policy(format!("lib{i}.rego"), lib.clone())
+                .add_policy(format!("lib{i}.rego"), super::compat::rewrite(lib))
                 .map_err(|e| format!("library {i}: {e}"))?;
         }
+        let uses_inventory = std::iter::once(&source.rego)
+            .chain(&source.libs)
+            .any(|rego| rego.contains("data.inventory"));
         Ok(RegoProgram {
             engine,
             rule: format!("{package}.violation"),
+            uses_inventory,
         })
     }
 
-    /// Runs `violation` with this input; each result's `msg` and `details` (default `{}`).
-    pub fn evaluate(&self, input: regorus::Value) -> Result<Vec<RawViolation>, String> {
+    /// Runs `violation` for one reviewed object and one constraint's parameters; each result's
+    /// `msg` and `details` (default `{}`).
+    pub fn evaluate(
+        &self,
+        reviewed: &Reviewed,
+        parameters: &regorus::Value,
+    ) -> Result<Vec<RawViolation>, String> {
         let mut engine = self.engine.clone();
-        engine.set_input(input);
+        if self.uses_inventory
+            && let Some(data) = &reviewed.data
+        {
+            engine.add_data(data.clone()).map_err(|e| e.to_string())?;
+        }
+        engine.set_input(review::input(&reviewed.rego, parameters));
         let results = engine
             .eval_rule(self.rule.clone())
             .map_err(|e| e.to_string())?;

@@ -8,7 +8,15 @@ use serde_json::{Map, Value, json};
 /// admission request with only `kind`, `object`, `name` and `namespace` (no operation, no user).
 pub fn review_of(object: &Object) -> Value {
     if object.kind() == "AdmissionReview" {
-        return object.at("/request").cloned().unwrap_or(Value::Null);
+        let mut request = object.at("/request").cloned().unwrap_or(Value::Null);
+        // Gatekeeper reviews the object being deleted as `object` too.
+        if request.get("operation").and_then(Value::as_str) == Some("DELETE")
+            && let Some(old) = request.get("oldObject").filter(|o| o.is_object()).cloned()
+            && let Some(fields) = request.as_object_mut()
+        {
+            fields.insert("object".into(), old);
+        }
+        return request;
     }
     let api_version = object.api_version();
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
@@ -36,14 +44,23 @@ pub struct Reviewed {
     pub json: Value,
     /// The same, as Rego reads it.
     pub(crate) rego: regorus::Value,
+    /// `{"inventory": ...}` for templates that read `data.inventory` (shared, not copied).
+    pub(crate) data: Option<regorus::Value>,
 }
 
 impl Reviewed {
-    /// The review of an object.
-    pub fn of(object: &Object) -> Reviewed {
+    /// The review of an object; `inventory` is given when a template reads it.
+    pub fn of(object: &Object, inventory: Option<&regorus::Value>) -> Reviewed {
         let json = review_of(object);
         let rego = regorus::Value::from(json.clone());
-        Reviewed { json, rego }
+        let data = inventory.map(|inventory| {
+            let mut data = regorus::Value::new_object();
+            if let Ok(fields) = data.as_object_mut() {
+                fields.insert(regorus::Value::from("inventory"), inventory.clone());
+            }
+            data
+        });
+        Reviewed { json, rego, data }
     }
 
     /// A string field of the request (`/kind/kind`, `/namespace`, ...); empty when absent.

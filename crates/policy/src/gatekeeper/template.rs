@@ -2,7 +2,7 @@
 
 use super::constraint::Constraint;
 use super::rego::{RawViolation, RegoProgram};
-use super::review::{self, Reviewed};
+use super::review::Reviewed;
 use super::strings;
 use crate::PolicyError;
 use palisade_model::Object;
@@ -23,6 +23,13 @@ pub struct Template {
     /// Line of the object.
     pub line: u32,
     pub(crate) rego: RegoProgram,
+}
+
+impl Template {
+    /// Whether the template reads `data.inventory`.
+    pub fn uses_inventory(&self) -> bool {
+        self.rego.uses_inventory
+    }
 }
 
 /// True for objects of `templates.gatekeeper.sh`, kind `ConstraintTemplate`.
@@ -85,8 +92,7 @@ impl Template {
         reviewed: &Reviewed,
         constraint: &Constraint,
     ) -> Result<Vec<RawViolation>, String> {
-        self.rego
-            .evaluate(review::input(&reviewed.rego, &constraint.input_parameters))
+        self.rego.evaluate(reviewed, &constraint.input_parameters)
     }
 }
 
