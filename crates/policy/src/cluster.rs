@@ -10,6 +10,8 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct Cluster {
     namespaces: HashMap<String, Value>,
+    /// Objects kept by kind (`(apiVersion, kind)`), for the kinds asked for.
+    objects: HashMap<(String, String), Vec<Value>>,
 }
 
 /// Label every namespace carries: the API server sets it to the namespace's name.
@@ -19,10 +21,44 @@ impl Cluster {
     /// The context of a set of objects.
     pub fn from_objects(objects: &[Object]) -> Cluster {
         let mut namespaces = HashMap::new();
-        for object in objects.iter().filter(|o| o.kind() == "Namespace" && o.api_version() == "v1") {
+        for object in objects
+            .iter()
+            .filter(|o| o.kind() == "Namespace" && o.api_version() == "v1")
+        {
             namespaces.insert(object.name().to_string(), with_name_label(&object.value));
         }
-        Cluster { namespaces }
+        Cluster {
+            namespaces,
+            objects: HashMap::new(),
+        }
+    }
+
+    /// Keeps the objects of these kinds (the `paramKind`s of ValidatingAdmissionPolicies)
+    /// for [`Cluster::objects_of`].
+    pub fn with_objects_of(
+        mut self,
+        kinds: &[crate::vap::ParamKind],
+        objects: &[Object],
+    ) -> Cluster {
+        for object in objects {
+            let kind = kinds
+                .iter()
+                .find(|k| k.api_version == object.api_version() && k.kind == object.kind());
+            if let Some(kind) = kind {
+                self.objects
+                    .entry((kind.api_version.clone(), kind.kind.clone()))
+                    .or_default()
+                    .push(object.value.clone());
+            }
+        }
+        self
+    }
+
+    /// The objects of a kind kept by [`Cluster::with_objects_of`].
+    pub fn objects_of(&self, api_version: &str, kind: &str) -> &[Value] {
+        self.objects
+            .get(&(api_version.to_string(), kind.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The Namespace object of this name, as the API server would store it (with the

@@ -1,6 +1,7 @@
-//! Gatekeeper ConstraintTemplates (Rego) and their Constraints.
+//! Gatekeeper ConstraintTemplates (Rego or CEL) and their Constraints.
 
 mod constraint;
+mod k8scel;
 mod rego;
 mod review;
 mod template;
@@ -21,7 +22,10 @@ pub struct PolicySet {
     pub templates: Vec<Template>,
     /// Constraints with the index of their template.
     pub constraints: Vec<(Constraint, usize)>,
-    /// Templates and constraints that cannot be used; the others still run.
+    /// ValidatingAdmissionPolicies and their bindings.
+    pub admission_policies: crate::vap::Policies,
+    /// Templates, constraints, policies and bindings that cannot be used; the others still
+    /// run.
     pub errors: Vec<PolicyError>,
 }
 
@@ -80,7 +84,19 @@ impl PolicySet {
                 Err(e) => set.errors.push(e),
             }
         }
+        set.admission_policies = crate::vap::Policies::from_objects(objects);
+        set.errors.append(&mut set.admission_policies.errors);
         set
+    }
+
+    /// Runs the ValidatingAdmissionPolicies bound to objects like this one against it (see
+    /// [`crate::vap`]).
+    pub fn review_admission_policies(
+        &self,
+        object: &Object,
+        cluster: &crate::Cluster,
+    ) -> (Vec<crate::VapViolation>, Vec<PolicyError>) {
+        self.admission_policies.review(object, cluster)
     }
 
     /// Runs every constraint that matches the object's kind against it. An evaluation error
