@@ -1,11 +1,12 @@
-"""Shared helpers of bench/run and bench/agreement: locating the corpus and the
-binaries, installing the peer scanners, preparing inputs, and the exact command
+"""Shared helpers of bench/run, bench/agreement and bench/policy: locating the corpus
+and the binaries, installing the peer tools, preparing inputs, and the exact command
 line of each tool."""
 
 from __future__ import annotations
 
 import math
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -23,6 +24,7 @@ CACHE = BENCH_DIR / ".cache"
 # Pinned so that results can be reproduced; override to compare other releases.
 CHECKOV_VERSION = os.environ.get("CHECKOV_VERSION", "3.3.30")
 TRIVY_VERSION = os.environ.get("TRIVY_VERSION", "v0.74.0")
+GATOR_VERSION = os.environ.get("GATOR_VERSION", "v3.23.1")
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -39,6 +41,24 @@ def corpus_dir() -> Path:
     if not path.is_dir():
         sys.exit(f"corpus not found: {path} (set PALISADE_CORPUS)")
     return path.resolve()
+
+
+def machine() -> dict[str, object]:
+    model = "?"
+    mem_kb = 0
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "os": f"{platform.system()} {platform.release()}",
+    }
 
 
 def run_checked(cmd: list[str], **kwargs) -> None:
@@ -63,7 +83,8 @@ def palisade_binary(build: bool = True) -> Path:
         return Path(configured).resolve()
     if build:
         run_checked(["cargo", "build", "--release", "-p", "palisade-cli"], cwd=REPO_ROOT)
-    binary = REPO_ROOT / "target" / "release" / "palisade"
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR") or REPO_ROOT / "target")
+    binary = (target_dir if target_dir.is_absolute() else REPO_ROOT / target_dir) / "release" / "palisade"
     if not binary.is_file():
         sys.exit(f"palisade binary not found: {binary}")
     return binary
@@ -99,6 +120,26 @@ def ensure_trivy() -> Path:
         old.unlink()
     marker.touch()
     return trivy
+
+
+def ensure_gator() -> Path:
+    """Gatekeeper's gator CLI, built from its Go module (about three minutes on 2 cores)."""
+    bin_dir = CACHE / "bin"
+    gator = bin_dir / "gator"
+    marker = bin_dir / f".gator-{GATOR_VERSION}"
+    if gator.is_file() and marker.is_file():
+        return gator
+    if shutil.which("go") is None:
+        sys.exit("go is required to build gator")
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    log(f"building gator {GATOR_VERSION} (a few minutes on 2 cores)")
+    env = dict(os.environ, GOBIN=str(bin_dir))
+    module = "github.com/open-policy-agent/gatekeeper/v3/cmd/gator"
+    run_checked(["go", "install", f"{module}@{GATOR_VERSION}"], env=env)
+    for old in bin_dir.glob(".gator-*"):
+        old.unlink()
+    marker.touch()
+    return gator
 
 
 def ensure_tools(build_palisade: bool = True) -> Tools:

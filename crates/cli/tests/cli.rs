@@ -568,3 +568,105 @@ fn broken_policies_are_input_errors_and_the_rest_still_runs() {
         2
     );
 }
+
+const NO_LATEST_POLICY: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: no-latest-tag
+  annotations: {palisade.dev/severity: high}
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: ["v1"]
+      operations: ["CREATE", "UPDATE"]
+      resources: ["pods"]
+  validations:
+  - expression: 'object.spec.containers.all(c, c.image.contains(":") && !c.image.endsWith(":latest"))'
+    message: 'every image needs a pinned tag'
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-latest-tag}
+spec:
+  policyName: no-latest-tag
+  validationActions: [Warn]
+"#;
+
+#[test]
+fn validating_admission_policies_run_beside_the_built_in_controls() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(dir.path(), "vap.yaml", NO_LATEST_POLICY);
+    let pod = write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: floating, namespace: shop}\nspec:\n  containers:\n  - {name: app, image: nginx}\n",
+    );
+    let out = palisade(&[
+        "scan",
+        pod.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let found = findings(&report, "ValidatingAdmissionPolicy/no-latest-tag");
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["severity"], "high");
+    assert_eq!(found[0]["object"]["name"], "floating");
+    assert_eq!(
+        found[0]["message"],
+        "every image needs a pinned tag (binding \"no-latest-tag\": Warn)"
+    );
+    let control = report["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ValidatingAdmissionPolicy/no-latest-tag")
+        .expect("the policy is a control");
+    assert_eq!(control["category"], "Policies (ValidatingAdmissionPolicy)");
+}
+
+#[test]
+fn a_validating_admission_policy_that_does_not_compile_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = NO_LATEST_POLICY.replace(
+        "object.spec.containers.all(c, ",
+        "object.spec.containers.all(c, (",
+    );
+    let policy = write(dir.path(), "vap.yaml", &broken);
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let errors: Vec<String> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}: {}", e["file"], e["line"], e["message"]))
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("vap.yaml\":14: ")
+            && e.contains("spec.validations[0].expression does not compile")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("binds policy \\\"no-latest-tag\\\", which is not among")),
+        "{errors:#?}"
+    );
+}

@@ -16,6 +16,8 @@ pub struct Cluster<'a> {
     namespaces: HashMap<&'a str, Value>,
     /// Built on first use: most policy sets never read it.
     inventory: OnceLock<regorus::Value>,
+    /// Objects kept by kind (`(apiVersion, kind)`), for the kinds asked for.
+    params: HashMap<(String, String), Vec<Value>>,
 }
 
 /// Label every namespace carries: the API server sets it to the namespace's name.
@@ -33,7 +35,32 @@ impl<'a> Cluster<'a> {
             objects,
             namespaces,
             inventory: OnceLock::new(),
+            params: HashMap::new(),
         }
+    }
+
+    /// Keeps the objects of these kinds (the `paramKind`s of ValidatingAdmissionPolicies)
+    /// for [`Cluster::objects_of`].
+    pub fn with_objects_of(mut self, kinds: &[crate::vap::ParamKind], objects: &[Object]) -> Self {
+        for object in objects {
+            let kind = kinds
+                .iter()
+                .find(|k| k.api_version == object.api_version() && k.kind == object.kind());
+            if let Some(kind) = kind {
+                self.params
+                    .entry((kind.api_version.clone(), kind.kind.clone()))
+                    .or_default()
+                    .push(object.value.clone());
+            }
+        }
+        self
+    }
+
+    /// The objects of a kind kept by [`Cluster::with_objects_of`].
+    pub fn objects_of(&self, api_version: &str, kind: &str) -> &[Value] {
+        self.params
+            .get(&(api_version.to_string(), kind.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The Namespace object of this name, as the API server would store it (with the

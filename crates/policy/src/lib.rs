@@ -4,11 +4,17 @@ Users' own policies, in the formats they already have.
 # Brief overview
 
 Gatekeeper policies come in two parts: a `ConstraintTemplate` (templates.gatekeeper.sh, v1 or
-v1beta1) carries the logic, in Rego, and declares a constraint kind; each `Constraint` of that
-kind (constraints.gatekeeper.sh) instantiates it with parameters. [`PolicySet::from_objects`]
-reads both from loaded objects and compiles every template once; [`PolicySet::review`] runs the
-constraints of a template against one object with the input Gatekeeper builds
-(`{review, parameters}`) and returns what the template's `violation` rule reports.
+v1beta1) carries the logic, in Rego or in CEL (`K8sNativeValidation`), and declares a
+constraint kind; each `Constraint` of that kind (constraints.gatekeeper.sh) instantiates it
+with parameters. [`PolicySet::from_objects`] reads both from loaded objects and compiles every
+template once; [`PolicySet::review`] runs the constraints of a template against one object with
+the input Gatekeeper builds (`{review, parameters}` for Rego, the variables of Gatekeeper's CEL
+driver for CEL) and returns what the template reports.
+
+Kubernetes' own `ValidatingAdmissionPolicy` and its bindings are read by the same
+[`PolicySet::from_objects`] into [`vap::Policies`];
+[`PolicySet::review_admission_policies`] runs the bound policies against one object, as the
+API server would for its CREATE.
 
 ```
 let policies = palisade_loader::load_text("policy.yaml", r#"
@@ -35,10 +41,12 @@ assert_eq!(found[0].message, "web is denied");
 ```
 */
 
+mod cel;
 mod cluster;
 mod error;
 pub mod gatekeeper;
 pub mod selector;
+pub mod vap;
 pub mod verify;
 
 pub use cluster::{Cluster, NAMESPACE_NAME_LABEL};
@@ -46,3 +54,5 @@ pub use error::PolicyError;
 pub use gatekeeper::{
     Constraint, EnforcementAction, PolicySet, SEVERITY_ANNOTATION, Template, Violation,
 };
+pub use selector::LabelSelector;
+pub use vap::{ValidationAction, VapViolation};

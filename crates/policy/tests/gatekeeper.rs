@@ -75,10 +75,6 @@ spec:
   targets:
   - target: admission.k8s.gatekeeper.sh
     code:
-    - engine: K8sNativeValidation
-      source:
-        validations:
-        - expression: "true"
     - engine: Rego
       source:
         version: "v1"

@@ -1,8 +1,11 @@
-//! Users' Gatekeeper constraints run over the scanned objects, as controls of the same report.
+//! Users' Gatekeeper constraints and ValidatingAdmissionPolicies run over the scanned
+//! objects, as controls of the same report.
 
 use palisade_model::{ControlMeta, Finding, InputError, Location, Object, ObjectRef, Severity};
+use palisade_policy::vap::Policy;
 use palisade_policy::{
     Cluster, Constraint, EnforcementAction, PolicyError, PolicySet, SEVERITY_ANNOTATION,
+    VapViolation,
 };
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -21,9 +24,45 @@ pub(crate) fn control_id(constraint: &Constraint) -> String {
     format!("{}/{}", constraint.kind, constraint.name)
 }
 
+/// What a finding repeats of its control, shared by all its findings.
+struct Named {
+    id: Arc<str>,
+    title: Arc<str>,
+    severity: Severity,
+}
+
+impl Named {
+    fn all(controls: &[ControlMeta]) -> Vec<Named> {
+        controls
+            .iter()
+            .map(|c| Named {
+                id: Arc::from(c.id.as_str()),
+                title: Arc::from(c.title.as_str()),
+                severity: c.severity,
+            })
+            .collect()
+    }
+
+    fn finding(&self, object: &Object, reference: &Arc<ObjectRef>, message: String) -> Finding {
+        Finding {
+            control_id: Arc::clone(&self.id),
+            title: Arc::clone(&self.title),
+            severity: self.severity,
+            object: Arc::clone(reference),
+            location: Location {
+                file: Arc::clone(&object.source.file),
+                line: object.source.line,
+                pointer: String::new(),
+            },
+            message,
+            suppressed: None,
+        }
+    }
+}
+
 pub(crate) fn evaluate(set: &PolicySet, objects: &[Object]) -> PolicyResults {
     let mut errors = Vec::new();
-    let controls: Vec<ControlMeta> = set
+    let mut controls: Vec<ControlMeta> = set
         .constraints
         .iter()
         .map(|(constraint, template)| {
@@ -31,39 +70,53 @@ pub(crate) fn evaluate(set: &PolicySet, objects: &[Object]) -> PolicyResults {
             meta(constraint, template, &mut errors)
         })
         .collect();
-    let names: Vec<(Arc<str>, Arc<str>)> = controls
+    let admission = &set.admission_policies;
+    let vap_controls: Vec<ControlMeta> = admission
+        .policies
         .iter()
-        .map(|c| (Arc::from(c.id.as_str()), Arc::from(c.title.as_str())))
+        .enumerate()
+        .map(|(index, policy)| vap_meta(set, index, policy, &mut errors))
         .collect();
-    let cluster = Cluster::from_objects(objects);
+    let (names, vap_names) = (Named::all(&controls), Named::all(&vap_controls));
+    // Built once for all objects: namespaces, the inventory, and the policies' parameters.
+    let cluster = Cluster::from_objects(objects).with_objects_of(&admission.param_kinds(), objects);
     let per_object: Vec<(Vec<Finding>, Vec<PolicyError>)> = objects
         .par_iter()
         .map(|object| {
-            let (violations, failures) = set.review_with_errors(object, &cluster);
+            let (violations, mut failures) = set.review_with_errors(object, &cluster);
             let reference = Arc::new(ObjectRef::of(object));
-            let findings = violations
+            let mut findings: Vec<Finding> = violations
                 .into_iter()
                 .filter_map(|v| {
-                    let (id, title) = names.get(v.constraint)?;
-                    let control = controls.get(v.constraint)?;
-                    Some(Finding {
-                        control_id: Arc::clone(id),
-                        title: Arc::clone(title),
-                        severity: control.severity,
-                        object: Arc::clone(&reference),
-                        location: Location {
-                            file: Arc::clone(&object.source.file),
-                            line: object.source.line,
-                            pointer: String::new(),
-                        },
-                        message: v.message,
-                        suppressed: None,
-                    })
+                    Some(
+                        names
+                            .get(v.constraint)?
+                            .finding(object, &reference, v.message),
+                    )
                 })
                 .collect();
+            if !admission.is_empty() {
+                let (violations, vap_failures) = set.review_admission_policies(object, &cluster);
+                failures.extend(vap_failures);
+                findings.extend(violations.iter().filter_map(|v| {
+                    Some(
+                        vap_names
+                            .get(v.policy)?
+                            .finding(object, &reference, vap_message(v)),
+                    )
+                }));
+            }
             (findings, failures)
         })
         .collect();
+    // Policies without a binding are not enforced, so they are not controls.
+    controls.extend(
+        vap_controls
+            .into_iter()
+            .enumerate()
+            .filter(|(index, _)| admission.bindings.iter().any(|(_, p)| p == index))
+            .map(|(_, control)| control),
+    );
     let mut findings = Vec::new();
     for (found, failures) in per_object {
         findings.extend(found);
@@ -90,23 +143,35 @@ fn input_error(e: PolicyError) -> InputError {
     }
 }
 
-fn meta(constraint: &Constraint, template: &str, errors: &mut Vec<InputError>) -> ControlMeta {
-    let severity = match constraint.severity.as_deref().map(str::parse::<Severity>) {
+/// The severity a policy's annotation sets (medium when absent or invalid, with an error).
+fn severity(
+    written: Option<&str>,
+    what: &str,
+    (file, line): (&str, u32),
+    errors: &mut Vec<InputError>,
+) -> Severity {
+    match written.map(str::parse::<Severity>) {
         None => Severity::Medium,
         Some(Ok(s)) => s,
         Some(Err(e)) => {
             errors.push(InputError {
-                file: constraint.file.clone(),
-                line: Some(constraint.line),
+                file: file.to_string(),
+                line: Some(line),
                 column: None,
-                message: format!(
-                    "constraint {:?}: annotation {SEVERITY_ANNOTATION}: {e}; medium is used",
-                    constraint.name
-                ),
+                message: format!("{what}: annotation {SEVERITY_ANNOTATION}: {e}; medium is used"),
             });
             Severity::Medium
         }
-    };
+    }
+}
+
+fn meta(constraint: &Constraint, template: &str, errors: &mut Vec<InputError>) -> ControlMeta {
+    let severity = severity(
+        constraint.severity.as_deref(),
+        &format!("constraint {:?}", constraint.name),
+        (&constraint.file, constraint.line),
+        errors,
+    );
     let action = match constraint.action {
         EnforcementAction::Deny => "deny",
         EnforcementAction::Warn => "warn",
@@ -130,4 +195,66 @@ fn meta(constraint: &Constraint, template: &str, errors: &mut Vec<InputError>) -
         references: vec![format!("{}:{}", constraint.file, constraint.line)],
         kinds: Vec::new(),
     }
+}
+
+/// The control id of a ValidatingAdmissionPolicy (`ValidatingAdmissionPolicy/no-latest-tag`).
+pub(crate) fn vap_control_id(policy: &Policy) -> String {
+    format!("ValidatingAdmissionPolicy/{}", policy.name)
+}
+
+fn vap_meta(
+    set: &PolicySet,
+    index: usize,
+    policy: &Policy,
+    errors: &mut Vec<InputError>,
+) -> ControlMeta {
+    let severity = severity(
+        policy.severity.as_deref(),
+        &format!("ValidatingAdmissionPolicy {:?}", policy.name),
+        (&policy.file, policy.line),
+        errors,
+    );
+    let bindings: Vec<String> = set
+        .admission_policies
+        .bindings
+        .iter()
+        .filter(|(_, p)| *p == index)
+        .map(|(b, _)| format!("{:?} ({})", b.name, actions(&b.actions)))
+        .collect();
+    ControlMeta {
+        id: vap_control_id(policy),
+        title: format!("ValidatingAdmissionPolicy {:?}", policy.name),
+        severity,
+        category: "Policies (ValidatingAdmissionPolicy)".into(),
+        rationale: format!(
+            "The organisation's ValidatingAdmissionPolicy {:?}, bound by {}.",
+            policy.name,
+            bindings.join(", ")
+        ),
+        remediation: "Change the object so that the policy's validations hold, or change the \
+                      policy's parameters or the binding's match."
+            .into(),
+        references: vec![format!("{}:{}", policy.file, policy.line)],
+        kinds: Vec::new(),
+    }
+}
+
+/// A violation's message with what the API server would do with it.
+fn vap_message(v: &VapViolation) -> String {
+    let param = v
+        .param
+        .as_deref()
+        .map(|p| format!(", params {p}"))
+        .unwrap_or_default();
+    format!(
+        "{} (binding {:?}: {}{param})",
+        v.message,
+        v.binding_name,
+        actions(&v.actions)
+    )
+}
+
+fn actions(actions: &[palisade_policy::ValidationAction]) -> String {
+    let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+    names.join(", ")
 }

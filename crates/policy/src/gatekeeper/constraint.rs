@@ -27,6 +27,8 @@ pub struct Constraint {
     pub parameters: Option<Value>,
     /// The same as the template reads them, converted once.
     pub(crate) input_parameters: regorus::Value,
+    /// The constraint object as CEL templates read it (`params`), converted once.
+    pub(crate) cel_object: crate::cel::cel::Value,
     /// `spec.enforcementAction`.
     pub action: EnforcementAction,
     /// The severity its findings get, from the annotation [`SEVERITY_ANNOTATION`] (as
@@ -72,6 +74,7 @@ impl Constraint {
             name: object.name().to_string(),
             parameters: object.at("/spec/parameters").cloned(),
             input_parameters: super::review::parameters(object.at("/spec/parameters")),
+            cel_object: crate::cel::to_cel(&object.value),
             action,
             severity: object
                 .annotations()

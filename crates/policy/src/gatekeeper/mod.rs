@@ -1,10 +1,12 @@
-//! Gatekeeper ConstraintTemplates (Rego) and their Constraints.
+//! Gatekeeper ConstraintTemplates (Rego or CEL) and their Constraints.
 
 mod compat;
 mod constraint;
+mod k8scel;
 mod matching;
 mod rego;
 mod review;
+mod schema;
 mod template;
 
 pub use constraint::{Constraint, EnforcementAction, SEVERITY_ANNOTATION};
@@ -23,7 +25,12 @@ pub struct PolicySet {
     pub templates: Vec<Template>,
     /// Constraints with the index of their template.
     pub constraints: Vec<(Constraint, usize)>,
-    /// Templates and constraints that cannot be used; the others still run.
+    /// ValidatingAdmissionPolicies and their bindings.
+    pub admission_policies: crate::vap::Policies,
+    /// Constraints refused because their parameters do not fit the template's schema.
+    pub rejected_constraints: usize,
+    /// Templates, constraints, policies and bindings that cannot be used; the others still
+    /// run.
     pub errors: Vec<PolicyError>,
 }
 
@@ -78,11 +85,36 @@ impl PolicySet {
                 continue;
             };
             match Constraint::read(object) {
-                Ok(c) => set.constraints.push((c, template)),
+                Ok(c) => {
+                    let errors = set
+                        .templates
+                        .get(template)
+                        .map(|t| parameter_errors(t, object))
+                        .unwrap_or_default();
+                    if errors.is_empty() {
+                        set.constraints.push((c, template));
+                    } else {
+                        // The API server would refuse such a constraint.
+                        set.rejected_constraints += 1;
+                        set.errors.extend(errors);
+                    }
+                }
                 Err(e) => set.errors.push(e),
             }
         }
+        set.admission_policies = crate::vap::Policies::from_objects(objects);
+        set.errors.append(&mut set.admission_policies.errors);
         set
+    }
+
+    /// Runs the ValidatingAdmissionPolicies bound to objects like this one against it (see
+    /// [`crate::vap`]).
+    pub fn review_admission_policies(
+        &self,
+        object: &Object,
+        cluster: &crate::Cluster,
+    ) -> (Vec<crate::VapViolation>, Vec<PolicyError>) {
+        self.admission_policies.review(object, cluster)
     }
 
     /// Runs every constraint that matches the object against it, with no other objects
@@ -142,5 +174,30 @@ fn strings(list: Option<&serde_json::Value>) -> Vec<String> {
         .flatten()
         .filter_map(serde_json::Value::as_str)
         .map(str::to_string)
+        .collect()
+}
+
+/// Where a constraint's parameters do not fit its template's schema.
+fn parameter_errors(template: &Template, constraint: &Object) -> Vec<PolicyError> {
+    let (Some(schema), Some(parameters)) = (
+        &template.parameters_schema,
+        constraint.at("/spec/parameters"),
+    ) else {
+        return Vec::new();
+    };
+    schema::validate(schema, parameters)
+        .into_iter()
+        .map(|e| {
+            PolicyError::at(
+                constraint,
+                &format!("/spec/parameters{}", e.pointer),
+                format!(
+                    "constraint {:?}: {} (schema of ConstraintTemplate {:?}); the constraint is not used",
+                    constraint.name(),
+                    e.message,
+                    template.name
+                ),
+            )
+        })
         .collect()
 }

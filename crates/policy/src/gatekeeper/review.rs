@@ -1,7 +1,9 @@
 //! The input Gatekeeper gives a template: `{review, parameters}`.
 
+use crate::cel::cel;
 use palisade_model::Object;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 
 /// The `review` of an object, as `gator` builds it: for an `AdmissionReview`, its `request` as
 /// written (so `operation`, `userInfo` and `oldObject` are there); for any other object, an
@@ -46,6 +48,19 @@ pub struct Reviewed {
     pub(crate) rego: regorus::Value,
     /// `{"inventory": ...}` for templates that read `data.inventory` (shared, not copied).
     pub(crate) data: Option<regorus::Value>,
+    /// The same, as CEL reads it: converted on first use.
+    cel: OnceLock<CelReview>,
+}
+
+/// The review as CEL's `request`, `object` and `oldObject`.
+#[derive(Debug)]
+pub(crate) struct CelReview {
+    /// The request without the objects.
+    pub request: cel::Value,
+    /// `object` (null when absent, as for a DELETE).
+    pub object: cel::Value,
+    /// `oldObject` (null when absent, as for a CREATE).
+    pub old_object: cel::Value,
 }
 
 impl Reviewed {
@@ -60,7 +75,38 @@ impl Reviewed {
             }
             data
         });
-        Reviewed { json, rego, data }
+        Reviewed {
+            json,
+            rego,
+            data,
+            cel: OnceLock::new(),
+        }
+    }
+
+    /// The review as CEL reads it.
+    pub(crate) fn cel(&self) -> &CelReview {
+        self.cel.get_or_init(|| {
+            let object = |name: &str| {
+                self.json
+                    .get(name)
+                    .map_or(cel::Value::Null, crate::cel::to_cel)
+            };
+            let request = match &self.json {
+                Value::Object(fields) => crate::cel::to_cel(&Value::Object(
+                    fields
+                        .iter()
+                        .filter(|(k, _)| *k != "object" && *k != "oldObject")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )),
+                _ => cel::Value::Null,
+            };
+            CelReview {
+                request,
+                object: object("object"),
+                old_object: object("oldObject"),
+            }
+        })
     }
 
     /// A string field of the request (`/kind/kind`, `/namespace`, ...); empty when absent.

@@ -1,6 +1,8 @@
-//! `ConstraintTemplate`: the constraint kind it declares and its Rego, compiled once.
+//! `ConstraintTemplate`: the constraint kind it declares and its code, Rego or CEL, compiled
+//! once.
 
 use super::constraint::Constraint;
+use super::k8scel::CelProgram;
 use super::rego::{RawViolation, RegoProgram};
 use super::review::Reviewed;
 use super::strings;
@@ -22,13 +24,23 @@ pub struct Template {
     pub file: String,
     /// Line of the object.
     pub line: u32,
-    pub(crate) rego: RegoProgram,
+    /// `spec.crd.spec.validation.openAPIV3Schema`: the schema of constraints' parameters.
+    pub(crate) parameters_schema: Option<Value>,
+    pub(crate) engine: Engine,
+}
+
+/// The code a template runs. Like Gatekeeper (and `gator`), a template with both a
+/// `K8sNativeValidation` and a `Rego` code block runs the CEL one.
+#[derive(Debug, Clone)]
+pub(crate) enum Engine {
+    Rego(Box<RegoProgram>),
+    Cel(CelProgram),
 }
 
 impl Template {
     /// Whether the template reads `data.inventory`.
     pub fn uses_inventory(&self) -> bool {
-        self.rego.uses_inventory
+        matches!(&self.engine, Engine::Rego(rego) if rego.uses_inventory)
     }
 }
 
@@ -53,36 +65,69 @@ impl Template {
                 )
             })?
             .to_string();
-        let (pointer, source) = rego_source(object).ok_or_else(|| {
-            PolicyError::at(
-                object,
-                "/spec/targets",
-                format!(
-                    "ConstraintTemplate {name:?} has no Rego for target {ADMISSION_TARGET} \
-                     (spec.targets[].rego, or code[] with engine Rego)"
-                ),
-            )
-        })?;
-        let rego = RegoProgram::compile(&source).map_err(|message| {
-            let mut error = PolicyError::at(
-                object,
-                &pointer,
-                format!("ConstraintTemplate {name:?}: Rego does not compile: {message}"),
-            );
-            // Rego is written as a block scalar: its line N is N lines below the field.
-            if let Some(line) = rego_error_line(&message) {
-                error.line = error.line.saturating_add(line);
-            }
-            error
-        })?;
+        let engine = match cel_source(object) {
+            Some((pointer, source)) => Engine::Cel(compile_cel(object, &name, &pointer, source)?),
+            None => Engine::Rego(Box::new(compile_rego(object, &name)?)),
+        };
         Ok(Template {
             name,
             kind,
             file: object.source.file.to_string(),
             line: object.source.line,
-            rego,
+            parameters_schema: object
+                .at("/spec/crd/spec/validation/openAPIV3Schema")
+                .filter(|s| s.is_object())
+                .cloned(),
+            engine,
         })
     }
+}
+
+fn compile_rego(object: &Object, name: &str) -> Result<RegoProgram, PolicyError> {
+    let (pointer, source) = rego_source(object).ok_or_else(|| {
+        PolicyError::at(
+            object,
+            "/spec/targets",
+            format!(
+                "ConstraintTemplate {name:?} has no code for target {ADMISSION_TARGET} \
+                 (spec.targets[].rego, or code[] with engine Rego or K8sNativeValidation)"
+            ),
+        )
+    })?;
+    RegoProgram::compile(&source).map_err(|message| {
+        let mut error = PolicyError::at(
+            object,
+            &pointer,
+            format!("ConstraintTemplate {name:?}: Rego does not compile: {message}"),
+        );
+        // Rego is written as a block scalar: its line N is N lines below the field.
+        if let Some(line) = rego_error_line(&message) {
+            error.line = error.line.saturating_add(line);
+        }
+        error
+    })
+}
+
+fn compile_cel(
+    object: &Object,
+    name: &str,
+    pointer: &str,
+    source: &Value,
+) -> Result<CelProgram, PolicyError> {
+    CelProgram::compile(source).map_err(|(field, error, text)| {
+        let pointer = format!("{pointer}{field}");
+        let mut e = PolicyError::at(
+            object,
+            &pointer,
+            format!(
+                "ConstraintTemplate {name:?}: {} does not compile: {}",
+                crate::cel::field_path(&pointer),
+                error.message
+            ),
+        );
+        e.line = error.file_line(&text, e.line);
+        e
+    })
 }
 
 impl Template {
@@ -92,7 +137,10 @@ impl Template {
         reviewed: &Reviewed,
         constraint: &Constraint,
     ) -> Result<Vec<RawViolation>, String> {
-        self.rego.evaluate(reviewed, &constraint.input_parameters)
+        match &self.engine {
+            Engine::Rego(rego) => rego.evaluate(reviewed, &constraint.input_parameters),
+            Engine::Cel(cel) => cel.evaluate(reviewed, constraint),
+        }
     }
 }
 
@@ -105,15 +153,34 @@ pub(crate) struct RegoSource {
     pub v1: bool,
 }
 
-/// The Rego of the admission target: the `code[]` entry with engine `Rego`, else the legacy
-/// `rego` and `libs` fields. Returns the JSON pointer of the source for error lines.
-fn rego_source(object: &Object) -> Option<(String, RegoSource)> {
+/// The `source` of the admission target's `code[]` entry with engine `K8sNativeValidation`,
+/// with its JSON pointer.
+fn cel_source(object: &Object) -> Option<(String, &Value)> {
+    let (t, target) = admission_target(object)?;
+    let code = target.get("code")?.as_array()?;
+    code.iter().enumerate().find_map(|(c, code)| {
+        (code.get("engine").and_then(Value::as_str) == Some("K8sNativeValidation")).then_some(())?;
+        Some((
+            format!("/spec/targets/{t}/code/{c}/source"),
+            code.get("source")?,
+        ))
+    })
+}
+
+/// The target Gatekeeper evaluates objects with (a target without a name is taken as it).
+fn admission_target(object: &Object) -> Option<(usize, &Value)> {
     let targets = object.at("/spec/targets")?.as_array()?;
-    let (t, target) = targets.iter().enumerate().find(|(_, t)| {
+    targets.iter().enumerate().find(|(_, t)| {
         t.get("target")
             .and_then(Value::as_str)
             .is_none_or(|n| n == ADMISSION_TARGET)
-    })?;
+    })
+}
+
+/// The Rego of the admission target: the `code[]` entry with engine `Rego`, else the legacy
+/// `rego` and `libs` fields. Returns the JSON pointer of the source for error lines.
+fn rego_source(object: &Object) -> Option<(String, RegoSource)> {
+    let (t, target) = admission_target(object)?;
     let code = target.get("code").and_then(Value::as_array);
     let from_code = code
         .into_iter()
