@@ -521,6 +521,25 @@ fn gatekeeper_policies_run_beside_the_built_in_controls() {
             .iter()
             .any(|c| c["id"] == "PalisadeAllowedRegistries/approved-registries")
     );
+    let escalation = findings(
+        &report,
+        "PalisadeNoPrivilegeEscalation/no-privilege-escalation",
+    );
+    assert_eq!(
+        escalation.len(),
+        2,
+        "payments-api and the pod outside: {escalation:#?}"
+    );
+    let replicas = findings(&report, "ValidatingAdmissionPolicy/replica-limit");
+    assert_eq!(replicas.len(), 1);
+    assert_eq!(replicas[0]["object"]["name"], "storefront");
+    assert!(
+        replicas[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("replicas 3 is above the limit of 2"),
+        "{replicas:#?}"
+    );
     // Built-in controls still ran on the same objects.
     assert!(!findings(&report, "PAL-403").is_empty() || !findings(&report, "PAL-401").is_empty());
 }
@@ -669,4 +688,140 @@ fn a_validating_admission_policy_that_does_not_compile_is_an_input_error() {
             .any(|e| e.contains("binds policy \\\"no-latest-tag\\\", which is not among")),
         "{errors:#?}"
     );
+}
+
+#[test]
+fn policy_test_runs_the_example_suites() {
+    let out = palisade(&["policy", "test", "examples/policy-tests", "--no-color"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("ok    unique-ingress-host/host-claimed-elsewhere"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("parameters-must-fit-the-schema (constraint rejected, as expected)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("14 passed, 0 failed, 0 skipped (4 suites, 5 tests)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn policy_test_failures_say_why_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    write(
+        dir.path(),
+        "suite.yaml",
+        &format!(
+            "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\nmetadata: {{name: s}}\ntests:\n\
+             - name: labels\n  template: {0}/policies/required-labels/template.yaml\n  constraint: {0}/policies/required-labels/constraint.yaml\n  cases:\n\
+             \x20 - name: wrong-expectation\n    object: {0}/policy-tests/required-labels/samples/unlabelled.yaml\n    assertions:\n    - violations: no\n\
+             \x20 - name: right-expectation\n    object: {0}/policy-tests/required-labels/samples/unlabelled.yaml\n    assertions:\n    - violations: yes\n\
+             \x20 - name: two-objects\n    object: two.yaml\n    assertions:\n    - violations: no\n\
+             \x20 - name: skipped\n    skip: true\n    object: two.yaml\n    assertions:\n    - violations: no\n",
+            examples.display()
+        ),
+    );
+    write(
+        dir.path(),
+        "two.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n",
+    );
+    let out = palisade(&["policy", "test", dir.path().to_str().unwrap(), "--no-color"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  labels/wrong-expectation")
+            && stdout.contains("got 1 violations but want none: got messages [\"Deployment web is missing labels {\\\"team\\\"}\"]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ok    labels/right-expectation"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("defines 2 objects, want exactly one"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 2 failed, 1 skipped"), "{stdout}");
+
+    let out = palisade(&[
+        "policy",
+        "test",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--run",
+        "right",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    assert_eq!(report["passed"], 1);
+    assert_eq!(report["skipped"], 3);
+
+    let out = palisade(&[
+        "policy",
+        "test",
+        dir.path().join("nothing-here").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn constraint_match_and_inventory_apply_in_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = write(
+        dir.path(),
+        "ingresses.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {tier: prod}}\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: shop, namespace: shop}\nspec:\n  rules:\n  - host: shop.example.com\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: old-shop, namespace: legacy}\nspec:\n  rules:\n  - host: shop.example.com\n---\n\
+         apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: blog, namespace: blog}\nspec:\n  rules:\n  - host: blog.example.com\n",
+    );
+    let out = palisade(&[
+        "scan",
+        manifests.to_str().unwrap(),
+        "--policy",
+        "examples/policies/unique-ingress-host",
+        "--format",
+        "json",
+    ]);
+    let report = json(&out);
+    let mut hits: Vec<String> = findings(&report, "PalisadeUniqueIngressHost/unique-ingress-host")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    hits.sort();
+    assert_eq!(
+        hits,
+        [
+            "ingress host shop.example.com is also claimed by Ingress legacy/old-shop",
+            "ingress host shop.example.com is also claimed by Ingress shop/shop",
+        ]
+    );
+
+    // The same policy limited to namespaces labelled tier=prod: only the shop Ingress.
+    let constraint = write(
+        dir.path(),
+        "prod-only.yaml",
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: PalisadeUniqueIngressHost\nmetadata: {name: prod-only}\nspec:\n  match:\n    namespaceSelector: {matchLabels: {tier: prod}}\n",
+    );
+    let out = palisade(&[
+        "scan",
+        manifests.to_str().unwrap(),
+        "--policy",
+        "examples/policies/unique-ingress-host/template.yaml",
+        "--policy",
+        constraint.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = json(&out);
+    let hits = findings(&report, "PalisadeUniqueIngressHost/prod-only");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert_eq!(hits[0]["object"]["name"], "shop");
 }

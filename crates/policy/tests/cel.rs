@@ -24,6 +24,10 @@ spec:
     spec:
       names:
         kind: PalisadeImages
+      validation:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
   targets:
   - target: admission.k8s.gatekeeper.sh
     code:
@@ -246,7 +250,8 @@ fn a_runtime_error_is_an_error_of_that_object_not_a_violation() {
         - expression: 'object.spec.replicas > 1'"#;
     let set = policies(&template(code, "{}"));
     assert!(set.errors.is_empty(), "{:?}", set.errors);
-    let (violations, errors) = set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
+    let (violations, errors) =
+        set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
     assert!(violations.is_empty());
     assert_eq!(errors.len(), 1);
     assert!(
@@ -267,7 +272,8 @@ fn kubernetes_libraries_are_available() {
             size("héllo") == 5 && "héllo".size() == 5 && size([1, 2]) == 2"#;
     let set = policies(&template(code, "{}"));
     assert!(set.errors.is_empty(), "{:?}", set.errors);
-    let (violations, errors) = set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
+    let (violations, errors) =
+        set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
     assert!(
         violations.is_empty() && errors.is_empty(),
         "{violations:?} {errors:?}"

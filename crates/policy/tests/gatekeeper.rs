@@ -11,6 +11,10 @@ spec:
     spec:
       names:
         kind: PalisadeRequiredLabels
+      validation:
+        openAPIV3Schema:
+          properties:
+            labels: {type: array, items: {type: string}}
   targets:
   - target: admission.k8s.gatekeeper.sh
     rego: |
@@ -71,7 +75,7 @@ fn rego_v1_code_blocks_with_libraries() {
 kind: ConstraintTemplate
 metadata: {name: palisadeallowedregistries}
 spec:
-  crd: {spec: {names: {kind: PalisadeAllowedRegistries}}}
+  crd: {spec: {names: {kind: PalisadeAllowedRegistries}, validation: {openAPIV3Schema: {properties: {registries: {type: array}}}}}}
   targets:
   - target: admission.k8s.gatekeeper.sh
     code:

@@ -103,6 +103,12 @@ fn text_report(
             }
             if let Some(error) = &test.error {
                 let _ = writeln!(lines, "  {fail}  {}\n        {error}", test.name);
+            } else if test.rejected && !quiet {
+                let _ = writeln!(
+                    lines,
+                    "  {ok}  {} (constraint rejected, as expected)",
+                    test.name
+                );
             }
             for case in &test.cases {
                 let name = format!("{}/{}", test.name, case.name);
@@ -164,7 +170,13 @@ fn json_report(results: &[SuiteResult], totals: Totals) -> serde_json::Value {
                             })
                         })
                         .collect();
-                    json!({"name": test.name, "skipped": test.skipped, "error": test.error, "cases": cases})
+                    json!({
+                        "name": test.name,
+                        "skipped": test.skipped,
+                        "error": test.error,
+                        "rejected": test.rejected,
+                        "cases": cases,
+                    })
                 })
                 .collect();
             json!({"path": suite.path, "skipped": suite.skipped, "tests": tests})

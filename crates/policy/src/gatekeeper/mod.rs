@@ -179,11 +179,21 @@ fn strings(list: Option<&serde_json::Value>) -> Vec<String> {
 
 /// Where a constraint's parameters do not fit its template's schema.
 fn parameter_errors(template: &Template, constraint: &Object) -> Vec<PolicyError> {
-    let (Some(schema), Some(parameters)) = (
-        &template.parameters_schema,
-        constraint.at("/spec/parameters"),
-    ) else {
+    let Some(parameters) = constraint.at("/spec/parameters").filter(|p| !p.is_null()) else {
         return Vec::new();
+    };
+    let Some(schema) = &template.parameters_schema else {
+        // The constraint kind Gatekeeper makes from such a template has no parameters.
+        return vec![PolicyError::at(
+            constraint,
+            "/spec/parameters",
+            format!(
+                "constraint {:?}: unknown field spec.parameters: ConstraintTemplate {:?} declares no \
+                 parameters (spec.crd.spec.validation.openAPIV3Schema); the constraint is not used",
+                constraint.name(),
+                template.name
+            ),
+        )];
     };
     schema::validate(schema, parameters)
         .into_iter()

@@ -49,6 +49,8 @@ pub struct TestResult {
     pub skipped: bool,
     /// Why the test could not run its cases (a template that does not compile, ...).
     pub error: Option<String>,
+    /// An `invalid` test whose constraint was rejected by the template's schema, as expected.
+    pub rejected: bool,
     /// Its cases.
     pub cases: Vec<CaseResult>,
 }
@@ -64,7 +66,8 @@ pub struct SuiteResult {
     pub tests: Vec<TestResult>,
 }
 
-/// Counts over results.
+/// Counts over results. An `invalid` test whose constraint is rejected, as it expects,
+/// counts as one passed case.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Cases that passed.
@@ -86,6 +89,8 @@ impl SuiteResult {
                 totals.skipped += 1;
             } else if test.error.is_some() {
                 totals.failed += 1;
+            } else if test.rejected {
+                totals.passed += 1;
             }
             for case in &test.cases {
                 match case.outcome {
@@ -204,6 +209,7 @@ fn run_test(dir: &Path, test: &Test, filter: Option<&Regex>) -> TestResult {
         name: test.name.clone(),
         skipped: test.skip || !test.cases.iter().any(selected) && filter.is_some(),
         error: None,
+        rejected: false,
         cases: Vec::new(),
     };
     if result.skipped {
@@ -217,7 +223,8 @@ fn run_test(dir: &Path, test: &Test, filter: Option<&Regex>) -> TestResult {
         }
     };
     let Some(policies) = policies else {
-        return result; // an invalid constraint, rejected as expected: nothing to review
+        result.rejected = true; // an invalid constraint, rejected as expected
+        return result;
     };
     result.cases = test
         .cases
