@@ -190,7 +190,7 @@ fn a_syntax_error_is_reported_at_its_line() {
     let error = &set.errors[0];
     assert_eq!(error.file, "policies.yaml");
     // `expression: |` is on line 16; the unclosed call on the block's second line.
-    assert_eq!(error.line, 18, "{error}");
+    assert_eq!(error.line, 22, "{error}");
     assert!(
         error
             .message
@@ -207,7 +207,7 @@ fn an_undeclared_variable_is_a_compile_error() {
         validations:
         - expression: 'size(variables.imgaes) == 0'"#;
     let set = policies(&template(code, "{}"));
-    assert_eq!(set.errors[0].line, 19);
+    assert_eq!(set.errors[0].line, 23);
     assert!(
         set.errors[0]
             .message
