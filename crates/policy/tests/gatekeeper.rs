@@ -167,20 +167,20 @@ fn unusable_policies_are_errors_with_file_and_line_and_the_rest_still_runs() {
     assert_eq!(errors.len(), 3, "{errors:#?}");
     assert!(
         errors[0]
-            .starts_with("policies.yaml:45: ConstraintTemplate \"broken\": Rego does not compile"),
+            .starts_with("policies.yaml:49: ConstraintTemplate \"broken\": Rego does not compile"),
         "{}",
         errors[0]
     );
     assert!(
         errors[1].starts_with(
-            "policies.yaml:48: constraint \"orphan\" of kind Missing has no ConstraintTemplate"
+            "policies.yaml:52: constraint \"orphan\" of kind Missing has no ConstraintTemplate"
         ),
         "{}",
         errors[1]
     );
     assert!(
         errors[2].starts_with(
-            "policies.yaml:54: constraint \"odd\": unknown enforcementAction \"block\""
+            "policies.yaml:58: constraint \"odd\": unknown enforcementAction \"block\""
         ),
         "{}",
         errors[2]
