@@ -65,8 +65,9 @@ pub struct ScanArgs {
     /// Exceptions file (YAML): accepted risks with reason and expiry.
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
-    /// Gatekeeper ConstraintTemplates and Constraints to run beside the built-in controls
-    /// (files or directories; repeatable).
+    /// Policies to run beside the built-in controls: Gatekeeper ConstraintTemplates (Rego or
+    /// CEL) and Constraints, ValidatingAdmissionPolicies and their bindings (files or
+    /// directories; repeatable).
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// Largest input file read, in MiB.

@@ -16,6 +16,9 @@ Kubernetes' own `ValidatingAdmissionPolicy` and its bindings are read by the sam
 [`PolicySet::review_admission_policies`] runs the bound policies against one object, as the
 API server would for its CREATE.
 
+Both take a [`Cluster`]: the other objects a policy may read (Namespaces for selectors, and
+Gatekeeper's `data.inventory`). [`verify`] runs Gatekeeper `gator verify` suites.
+
 ```
 let policies = palisade_loader::load_text("policy.yaml", r#"
 apiVersion: templates.gatekeeper.sh/v1

@@ -74,7 +74,7 @@ impl RegoProgram {
         {
             engine.add_data(data.clone()).map_err(|e| e.to_string())?;
         }
-        engine.set_input(review::input(&reviewed.rego, parameters));
+        engine.set_input(review::input(reviewed.rego(), parameters));
         let results = engine
             .eval_rule(self.rule.clone())
             .map_err(|e| e.to_string())?;

@@ -44,8 +44,8 @@ pub(crate) fn parameters(written: Option<&Value>) -> regorus::Value {
 pub struct Reviewed {
     /// The admission request (see [`review_of`]).
     pub json: Value,
-    /// The same, as Rego reads it.
-    pub(crate) rego: regorus::Value,
+    /// The same, as Rego reads it: converted on first use.
+    rego: OnceLock<regorus::Value>,
     /// `{"inventory": ...}` for templates that read `data.inventory` (shared, not copied).
     pub(crate) data: Option<regorus::Value>,
     /// The same, as CEL reads it: converted on first use.
@@ -67,7 +67,6 @@ impl Reviewed {
     /// The review of an object; `inventory` is given when a template reads it.
     pub fn of(object: &Object, inventory: Option<&regorus::Value>) -> Reviewed {
         let json = review_of(object);
-        let rego = regorus::Value::from(json.clone());
         let data = inventory.map(|inventory| {
             let mut data = regorus::Value::new_object();
             if let Ok(fields) = data.as_object_mut() {
@@ -77,10 +76,16 @@ impl Reviewed {
         });
         Reviewed {
             json,
-            rego,
+            rego: OnceLock::new(),
             data,
             cel: OnceLock::new(),
         }
+    }
+
+    /// The review as Rego reads it.
+    pub(crate) fn rego(&self) -> &regorus::Value {
+        self.rego
+            .get_or_init(|| regorus::Value::from(self.json.clone()))
     }
 
     /// The review as CEL reads it.
