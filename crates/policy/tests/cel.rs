@@ -279,3 +279,34 @@ fn kubernetes_libraries_are_available() {
         "{violations:?} {errors:?}"
     );
 }
+
+#[test]
+fn nested_comprehensions_over_a_wide_object_stop_at_the_cost_budget() {
+    let code = r#"        validations:
+        - expression: |
+            object.spec.containers.all(a, object.spec.containers.all(b,
+              object.spec.containers.all(c, a.name + b.name + c.name != "")))"#;
+    let set = policies(&template(code, "{}"));
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let containers: String = (0..600)
+        .map(|i| format!("  - {{name: c{i}, image: registry.example.com/x:{i}}}\n"))
+        .collect();
+    let wide = object(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: wide}}\nspec:\n  containers:\n{containers}"
+    ));
+    let start = std::time::Instant::now();
+    let (violations, errors) =
+        set.review_with_errors(&wide, &palisade_policy::Cluster::default());
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    assert!(violations.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("over the budget of 10000000"),
+        "{}",
+        errors[0]
+    );
+    // The same policy on a normal pod runs.
+    let (violations, errors) =
+        set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
+    assert!(violations.is_empty() && errors.is_empty(), "{errors:?}");
+}

@@ -7,8 +7,9 @@
 //! reports most often). Evaluation never panics: a panic inside the interpreter becomes an
 //! error of that evaluation. The `cel` crate has no cost budget and cannot be interrupted;
 //! CEL has no unbounded loops (comprehensions run over lists of the input), so an evaluation
-//! always ends, after a time that grows with the input's size and the nesting of
-//! comprehensions, and expressions are limited to the parser's nesting depth.
+//! always ends, and [`cost`] refuses, before evaluating, an expression whose nested
+//! comprehensions could exceed the API server's budget over the input at hand. Expressions are
+//! limited to the parser's nesting depth.
 //!
 //! Known differences from Kubernetes' CEL: optional syntax (`a.?b`, `[?x]`) is rejected when
 //! read (the `cel` crate parses it but evaluates it wrongly); `1 == 1.0` is false (no
@@ -16,6 +17,7 @@
 
 mod check;
 mod convert;
+mod cost;
 mod variables;
 
 pub(crate) use convert::{map, to_cel, type_name};
@@ -78,6 +80,7 @@ pub(crate) struct Expression {
     /// As written.
     pub source: String,
     ast: Arc<IdedExpr>,
+    shape: cost::Shape,
 }
 
 impl std::fmt::Debug for Expression {
@@ -149,6 +152,7 @@ impl Expression {
         }
         Ok(Expression {
             source: source.to_string(),
+            shape: cost::shape(&ast),
             ast: Arc::new(ast),
         })
     }

@@ -45,6 +45,10 @@ impl Variable {
 /// fails is only an error for the expressions that use it.
 pub(crate) struct Activation {
     context: Context<'static>,
+    /// The top-level values, for the cost bound.
+    inputs: Vec<Value>,
+    /// Their longest list or map, measured when an expression needs it.
+    widest: std::sync::OnceLock<usize>,
     /// Variables whose evaluation failed, with the error.
     failed: Vec<(String, String)>,
 }
@@ -55,8 +59,12 @@ impl Activation {
         bindings: impl IntoIterator<Item = (&'static str, Value)>,
         variables: &[Variable],
     ) -> Activation {
+        let bindings: Vec<(&'static str, Value)> = bindings.into_iter().collect();
+        let inputs = bindings.iter().map(|(_, v)| v.clone()).collect();
         let mut activation = Activation {
             context: super::context(bindings),
+            inputs,
+            widest: std::sync::OnceLock::new(),
             failed: Vec::new(),
         };
         let mut values: Vec<(Key, Value)> = Vec::new();
@@ -77,6 +85,10 @@ impl Activation {
 
     /// The value of an expression.
     pub fn evaluate(&self, expression: &Expression) -> Result<Value, String> {
+        if expression.shape.depth >= 2 {
+            let widest = *self.widest.get_or_init(|| super::cost::widest(&self.inputs));
+            super::cost::check(expression.shape, widest)?;
+        }
         expression.evaluate(&self.context).map_err(|e| match &e {
             ExecutionError::NoSuchKey(key) => self
                 .failed
