@@ -295,8 +295,7 @@ fn nested_comprehensions_over_a_wide_object_stop_at_the_cost_budget() {
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: wide}}\nspec:\n  containers:\n{containers}"
     ));
     let start = std::time::Instant::now();
-    let (violations, errors) =
-        set.review_with_errors(&wide, &palisade_policy::Cluster::default());
+    let (violations, errors) = set.review_with_errors(&wide, &palisade_policy::Cluster::default());
     assert!(start.elapsed() < std::time::Duration::from_secs(2));
     assert!(violations.is_empty());
     assert_eq!(errors.len(), 1, "{errors:?}");

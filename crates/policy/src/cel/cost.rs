@@ -34,11 +34,17 @@ fn walk(expr: &IdedExpr, nodes: &mut u32) -> u32 {
     match &expr.expr {
         Expr::Comprehension(c) => {
             let outside = deepest(&mut [&c.iter_range, &c.accu_init].into_iter(), nodes);
-            let inside = deepest(&mut [&c.loop_cond, &c.loop_step, &c.result].into_iter(), nodes);
+            let inside = deepest(
+                &mut [&c.loop_cond, &c.loop_step, &c.result].into_iter(),
+                nodes,
+            );
             outside.max(inside.saturating_add(1))
         }
         Expr::Select(s) => walk(&s.operand, nodes),
-        Expr::Call(call) => deepest(&mut call.target.iter().map(|t| &**t).chain(&call.args), nodes),
+        Expr::Call(call) => deepest(
+            &mut call.target.iter().map(|t| &**t).chain(&call.args),
+            nodes,
+        ),
         Expr::List(list) => deepest(&mut list.elements.iter(), nodes),
         Expr::Map(map) => deepest(
             &mut map.entries.iter().flat_map(|entry| match &entry.expr {
@@ -102,7 +108,9 @@ mod tests {
     use super::*;
 
     fn parsed(source: &str) -> Shape {
-        let ast = super::super::cel::parser::Parser::new().parse(source).unwrap();
+        let ast = super::super::cel::parser::Parser::new()
+            .parse(source)
+            .unwrap();
         shape(&ast)
     }
 
@@ -110,8 +118,14 @@ mod tests {
     fn depth_counts_nesting_not_chains() {
         assert_eq!(parsed("object.a.size() > 1").depth, 0);
         assert_eq!(parsed("object.items.all(x, x > 1)").depth, 1);
-        assert_eq!(parsed("object.items.filter(x, x > 1).map(x, x * 2).exists(x, x == 4)").depth, 1);
-        assert_eq!(parsed("object.items.all(x, object.items.exists(y, y == x))").depth, 2);
+        assert_eq!(
+            parsed("object.items.filter(x, x > 1).map(x, x * 2).exists(x, x == 4)").depth,
+            1
+        );
+        assert_eq!(
+            parsed("object.items.all(x, object.items.exists(y, y == x))").depth,
+            2
+        );
         assert_eq!(
             parsed("object.a.all(x, object.a.all(y, object.a.all(z, x + y + z > 0)))").depth,
             3
@@ -123,7 +137,10 @@ mod tests {
         let deep = parsed("object.a.all(x, object.a.all(y, object.a.all(z, x + y + z > 0)))");
         assert!(check(deep, 10).is_ok());
         let err = check(deep, 1_000).unwrap_err();
-        assert!(err.contains("nest 3 deep over a list of 1000 items"), "{err}");
+        assert!(
+            err.contains("nest 3 deep over a list of 1000 items"),
+            "{err}"
+        );
         assert!(check(parsed("object.a.all(x, x > 0)"), 1_000_000).is_ok());
     }
 

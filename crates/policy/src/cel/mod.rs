@@ -65,6 +65,17 @@ fn dynamic(This(value): This<Value>) -> cel::ResolveResult {
     Ok(value)
 }
 
+/// The top-level variables of Kubernetes' admission CEL (and Gatekeeper's CEL driver).
+/// `authorizer` is not available offline.
+pub(crate) const GLOBALS: &[&str] = &[
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "variables",
+];
+
 /// The names an expression may refer to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scope<'a> {

@@ -86,7 +86,9 @@ impl Activation {
     /// The value of an expression.
     pub fn evaluate(&self, expression: &Expression) -> Result<Value, String> {
         if expression.shape.depth >= 2 {
-            let widest = *self.widest.get_or_init(|| super::cost::widest(&self.inputs));
+            let widest = *self
+                .widest
+                .get_or_init(|| super::cost::widest(&self.inputs));
             super::cost::check(expression.shape, widest)?;
         }
         expression.evaluate(&self.context).map_err(|e| match &e {

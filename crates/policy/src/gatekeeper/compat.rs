@@ -68,9 +68,7 @@ fn scan(source: &str) -> Scanned {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'#' => {
-                while bytes.get(i).is_some_and(|&c| c != b'\n') {
-                    i += 1;
-                }
+                i = skip_comment(bytes, i);
                 continue;
             }
             b'\n' => {
@@ -168,6 +166,15 @@ fn scan(source: &str) -> Scanned {
 /// Whether a term can end with this byte (so a `(` after it would continue it).
 fn ends_term(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b')' | b']' | b'}' | b'"' | b'`')
+}
+
+/// Index of the end of the line of the comment that starts at `start`.
+fn skip_comment(bytes: &[u8], start: usize) -> usize {
+    let mut i = start;
+    while bytes.get(i).is_some_and(|&c| c != b'\n') {
+        i += 1;
+    }
+    i
 }
 
 /// Index just past the string that starts at `start`.
@@ -270,9 +277,7 @@ fn negated_call_edits(source: &str) -> Vec<Edit> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'#' => {
-                while bytes.get(i).is_some_and(|&c| c != b'\n') {
-                    i += 1;
-                }
+                i = skip_comment(bytes, i);
                 continue;
             }
             b'"' | b'`' => {

@@ -9,19 +9,8 @@
 use super::constraint::Constraint;
 use super::rego::RawViolation;
 use super::review::Reviewed;
-use crate::cel::{Activation, CompileError, Expression, Scope, Variable, cel::Value};
+use crate::cel::{Activation, CompileError, Expression, GLOBALS, Scope, Variable, cel::Value};
 use serde_json::Value as Json;
-
-/// The top-level variables a template's expressions may use. `authorizer` is not available
-/// offline.
-const GLOBALS: &[&str] = &[
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
 
 /// The variables Gatekeeper declares before the template's own.
 const BUILT_IN_VARIABLES: &[(&str, &str)] = &[

@@ -3,20 +3,9 @@
 use super::matching::MatchResources;
 use crate::PolicyError;
 use crate::SEVERITY_ANNOTATION;
-use crate::cel::{CompileError, Expression, Scope, Variable};
+use crate::cel::{CompileError, Expression, GLOBALS, Scope, Variable};
 use palisade_model::Object;
 use serde_json::Value;
-
-/// The top-level variables a policy's expressions may use. `authorizer` is not available
-/// offline.
-pub(crate) const GLOBALS: &[&str] = &[
-    "object",
-    "oldObject",
-    "request",
-    "params",
-    "namespaceObject",
-    "variables",
-];
 
 /// What happens when an expression fails or a parameter cannot be found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
