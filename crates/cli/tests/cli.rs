@@ -825,3 +825,39 @@ fn constraint_match_and_inventory_apply_in_scans() {
     assert_eq!(hits.len(), 1, "{hits:#?}");
     assert_eq!(hits[0]["object"]["name"], "shop");
 }
+
+#[test]
+fn policy_directories_are_read_as_files_even_with_a_kustomization() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/policies/required-labels");
+    for file in ["template.yaml", "constraint.yaml"] {
+        std::fs::copy(examples.join(file), policies.join(file)).unwrap();
+    }
+    // Packages only the template, as policy libraries do; the constraint is still read.
+    write(
+        &policies,
+        "kustomization.yaml",
+        "resources:\n- template.yaml\n",
+    );
+    let out = palisade(&[
+        "scan",
+        "examples/manifests",
+        "--policy",
+        policies.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report = json(&out);
+    assert!(
+        report["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        report["errors"]
+    );
+    assert_eq!(
+        findings(&report, "PalisadeRequiredLabels/owner-and-team").len(),
+        2
+    );
+}

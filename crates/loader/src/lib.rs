@@ -31,7 +31,7 @@ mod yaml;
 
 pub use elide::crd_schemas_blanked;
 pub use error::LoadError;
-pub use sources::{Input, expand, is_kustomization_dir};
+pub use sources::{Input, expand, expand_files, is_kustomization_dir};
 pub use yaml::{Document, FieldLines, Limits, Parsed, parse, parse_without_crd_schemas};
 
 use palisade_model::{InputError, Object};

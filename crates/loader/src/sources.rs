@@ -38,12 +38,22 @@ fn is_manifest_name(path: &Path) -> bool {
 
 /// Expands the paths given on the command line into inputs, in a stable order.
 pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
+    expand_with(paths, true)
+}
+
+/// [`expand`], reading the YAML files of kustomization directories as they are instead of
+/// rendering them: for policy repositories, whose kustomizations only package the files.
+pub fn expand_files(paths: &[PathBuf]) -> Vec<Input> {
+    expand_with(paths, false)
+}
+
+fn expand_with(paths: &[PathBuf], kustomize: bool) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(Input::Stdin);
         } else if path.is_dir() {
-            walk_dir(path, &mut inputs);
+            walk_dir(path, kustomize, &mut inputs);
         } else if path.is_file() {
             inputs.push(Input::File(path.clone()));
         } else if path.exists() {
@@ -61,7 +71,7 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
     inputs
 }
 
-fn walk_dir(root: &Path, inputs: &mut Vec<Input>) {
+fn walk_dir(root: &Path, kustomize: bool, inputs: &mut Vec<Input>) {
     let mut walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -87,7 +97,7 @@ fn walk_dir(root: &Path, inputs: &mut Vec<Input>) {
                     .is_some_and(|n| n.starts_with('.'));
             if hidden {
                 walker.skip_current_dir();
-            } else if is_kustomization_dir(path) {
+            } else if kustomize && is_kustomization_dir(path) {
                 inputs.push(Input::Kustomize(path.to_path_buf()));
                 walker.skip_current_dir();
             } else if is_helm_chart(path) {

@@ -71,7 +71,7 @@ fn read_policies(
     if paths.is_empty() {
         return None;
     }
-    let read = palisade_loader::load_inputs(&palisade_loader::expand(paths), options, &|| {});
+    let read = palisade_loader::load_inputs(&palisade_loader::expand_files(paths), options, &|| {});
     errors.extend(read.errors);
     let set = palisade_policy::PolicySet::from_objects(&read.objects);
     errors.extend(palisade_scan::policy_errors(&set));
