@@ -187,3 +187,22 @@ fn unusable_policies_are_errors_with_file_and_line_and_the_rest_still_runs() {
     );
     assert_eq!(set.constraints.len(), 1, "the valid constraint still runs");
 }
+
+#[test]
+fn deeply_nested_rego_is_refused_quickly() {
+    let text = format!(
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {{name: nested}}\nspec:\n  crd: {{spec: {{names: {{kind: Nested}}}}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n      package nested\n      violation[{{\"msg\": \"x\"}}] {{ startswith(i,G{}G, r) }}\n",
+        "[".repeat(40)
+    );
+    let start = std::time::Instant::now();
+    let set = policies(&text);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
+    assert!(
+        set.errors[0]
+            .message
+            .contains("nests brackets 42 deep; more than 16 is refused"),
+        "{}",
+        set.errors[0]
+    );
+}

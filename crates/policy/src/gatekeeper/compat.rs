@@ -168,6 +168,37 @@ fn ends_term(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b')' | b']' | b'}' | b'"' | b'`')
 }
 
+/// How deep brackets (`(`, `[`, `{`) nest in a source, outside strings and comments; unclosed
+/// ones count. The Rego parser's time grows exponentially with this depth, so a source nested
+/// past [`MAX_NESTING`] is refused before it is parsed.
+pub(crate) fn nesting(source: &str) -> usize {
+    let bytes = source.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'#' => {
+                i = skip_comment(bytes, i);
+                continue;
+            }
+            b'"' | b'`' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// Deepest bracket nesting a Rego source may have (policies in the wild stay under ten).
+pub(crate) const MAX_NESTING: usize = 16;
+
 /// Index of the end of the line of the comment that starts at `start`.
 fn skip_comment(bytes: &[u8], start: usize) -> usize {
     let mut i = start;
@@ -527,6 +558,13 @@ mod tests {
         let out = rewrite(rego);
         assert_eq!(out.lines().count(), rego.lines().count(), "{out}");
         assert_eq!(compiles_and_runs(rego, "data.t.v"), r#"["C","D","E"]"#);
+    }
+
+    #[test]
+    fn nesting_counts_unclosed_brackets_and_skips_strings() {
+        assert_eq!(super::nesting("x := [[1], {\"a\": (2)}]"), 3);
+        assert_eq!(super::nesting("x := \"[[[[\" # [[[["), 0);
+        assert_eq!(super::nesting("f(a[[[[b"), 5);
     }
 
     #[test]

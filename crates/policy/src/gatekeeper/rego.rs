@@ -43,6 +43,18 @@ impl RegoProgram {
             limit: EVALUATION_LIMIT,
             check_interval: NonZeroU32::MIN,
         });
+        for (name, text) in std::iter::once(("the template", &source.rego))
+            .chain(source.libs.iter().map(|lib| ("a library", lib)))
+        {
+            let depth = super::compat::nesting(text);
+            if depth > super::compat::MAX_NESTING {
+                return Err(format!(
+                    "{name} nests brackets {depth} deep; more than {} is refused, since the \
+                     time to parse grows exponentially with nesting",
+                    super::compat::MAX_NESTING
+                ));
+            }
+        }
         let package = engine
             .add_policy("template.rego".into(), super::compat::rewrite(&source.rego))
             .map_err(|e| e.to_string())?;
