@@ -309,3 +309,20 @@ fn nested_comprehensions_over_a_wide_object_stop_at_the_cost_budget() {
         set.review_with_errors(&object(POD), &palisade_policy::Cluster::default());
     assert!(violations.is_empty() && errors.is_empty(), "{errors:?}");
 }
+
+#[test]
+fn a_type_error_is_reported_at_its_line() {
+    let code = r#"        validations:
+        - expression: 'size(object.spec.containers) > 0'
+        - expression: 'size(object.spec.containers)'
+          message: 'not a bool'"#;
+    let set = policies(&template(code, "{}"));
+    let error = &set.errors[0];
+    assert_eq!(error.line, 21, "{error}");
+    assert!(
+        error
+            .message
+            .contains("type check: the expression must produce a bool, and it produces a int"),
+        "{error}"
+    );
+}

@@ -18,6 +18,7 @@
 mod check;
 mod convert;
 mod cost;
+mod types;
 mod variables;
 
 pub(crate) use convert::{map, to_cel, type_name};
@@ -120,7 +121,27 @@ impl CompileError {
 }
 
 impl Expression {
-    /// Parses an expression and checks the names it uses.
+    /// [`Expression::compile`], also checking that the expression can produce what the field at
+    /// this JSON pointer needs (a bool for validations and match conditions, a string for
+    /// message expressions).
+    pub fn compile_at(
+        source: &str,
+        scope: Scope,
+        pointer: &str,
+    ) -> Result<Expression, CompileError> {
+        let expression = Expression::compile(source, scope)?;
+        let problems = types::check(&expression.ast, types::Expected::at(pointer));
+        if problems.is_empty() {
+            Ok(expression)
+        } else {
+            Err(CompileError {
+                message: format!("type check: {}", problems.join("; ")),
+                line: 1,
+            })
+        }
+    }
+
+    /// Parses an expression and checks the names it uses and the types it fixes.
     pub fn compile(source: &str, scope: Scope) -> Result<Expression, CompileError> {
         let parsed = catch_unwind(|| {
             cel::parser::Parser::new()
@@ -154,7 +175,10 @@ impl Expression {
                 });
             }
         };
-        let problems = check::undeclared(&ast, &scope);
+        let mut problems = check::undeclared(&ast, &scope);
+        if problems.is_empty() {
+            problems = types::check(&ast, types::Expected::Any);
+        }
         if !problems.is_empty() {
             return Err(CompileError {
                 message: problems.join("; "),

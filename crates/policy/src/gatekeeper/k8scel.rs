@@ -78,7 +78,7 @@ impl CelProgram {
             let Some(text) = source.pointer(&pointer).and_then(Json::as_str) else {
                 return Ok(None);
             };
-            Expression::compile(text, scope)
+            Expression::compile_at(text, scope, &pointer)
                 .map(Some)
                 .map_err(|e| (pointer, e, text.to_string()))
         };

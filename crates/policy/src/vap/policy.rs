@@ -178,7 +178,7 @@ impl Compiler<'_> {
         let Some(source) = self.object.at(&pointer).and_then(Value::as_str) else {
             return Ok(None);
         };
-        Expression::compile(source, scope)
+        Expression::compile_at(source, scope, &pointer)
             .map(Some)
             .map_err(|e| self.error(&pointer, source, e))
     }
