@@ -861,3 +861,30 @@ fn policy_directories_are_read_as_files_even_with_a_kustomization() {
         2
     );
 }
+
+#[test]
+fn policy_test_reports_files_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("binary.yaml"),
+        [0xff, 0xfe, b'k', b'i', b'n', b'd'],
+    )
+    .unwrap();
+    let suites = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/policy-tests/required-labels");
+    let out = palisade(&[
+        "policy",
+        "test",
+        suites.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+        "--no-color",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("binary.yaml: not UTF-8 text (byte 0 is invalid)"),
+        "{stderr}"
+    );
+    // The suites that could be read still ran.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 passed, 0 failed"));
+}

@@ -125,16 +125,20 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Suite>, Vec<String>) {
                 .collect();
             files.sort();
             for file in files {
-                // Most YAML files of a policy library are objects, not suites.
-                let Ok(text) = std::fs::read_to_string(&file) else {
-                    continue;
+                let text = match read_text(&file) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
                 };
+                // Most YAML files of a policy library are objects, not suites.
                 if text.contains("Suite") && text.contains("test.gatekeeper.sh") {
                     read_suites(&file, &text, &mut suites, &mut errors);
                 }
             }
         } else {
-            match std::fs::read_to_string(path) {
+            match read_text(path) {
                 Ok(text) => {
                     let before = suites.len();
                     read_suites(path, &text, &mut suites, &mut errors);
@@ -145,7 +149,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Suite>, Vec<String>) {
                         ));
                     }
                 }
-                Err(e) => errors.push(format!("{}: {e}", path.display())),
+                Err(e) => errors.push(e),
             }
         }
     }
@@ -359,7 +363,7 @@ fn check_admission_review(object: &Object) -> Result<(), String> {
 }
 
 fn read_objects(path: &Path) -> Result<Vec<Object>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = read_text(path)?;
     let loaded = palisade_loader::load_text(&path.to_string_lossy(), &text);
     if let Some(error) = loaded.errors.first() {
         return Err(error.to_string());
@@ -368,4 +372,27 @@ fn read_objects(path: &Path) -> Result<Vec<Object>, String> {
         return Err(format!("{}: defines no objects", path.display()));
     }
     Ok(loaded.objects)
+}
+
+/// A file's text; files past the loader's size limit, and files that are not UTF-8, are
+/// errors.
+fn read_text(path: &Path) -> Result<String, String> {
+    let limit = palisade_loader::Options::default().max_file_size;
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    if size > limit {
+        return Err(format!(
+            "{}: {size} bytes, more than the {limit} a policy test file may have",
+            path.display()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 text (byte {} is invalid)",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
