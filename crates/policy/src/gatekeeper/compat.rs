@@ -172,18 +172,9 @@ fn ends_term(b: u8) -> bool {
 /// ones count. The Rego parser's time grows exponentially with this depth, so a source nested
 /// past [`MAX_NESTING`] is refused before it is parsed.
 pub(crate) fn nesting(source: &str) -> usize {
-    let bytes = source.as_bytes();
-    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while let Some(&b) = bytes.get(i) {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for (_, b) in code(source.as_bytes()) {
         match b {
-            b'#' => {
-                i = skip_comment(bytes, i);
-                continue;
-            }
-            b'"' | b'`' => {
-                i = skip_string(bytes, i);
-                continue;
-            }
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -191,9 +182,26 @@ pub(crate) fn nesting(source: &str) -> usize {
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     deepest
+}
+
+/// The bytes of a source outside comments and strings, with their offsets.
+fn code(bytes: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let b = *bytes.get(i)?;
+            match b {
+                b'#' => i = skip_comment(bytes, i),
+                b'"' | b'`' => i = skip_string(bytes, i),
+                _ => {
+                    i += 1;
+                    return Some((i - 1, b));
+                }
+            }
+        }
+    })
 }
 
 /// Deepest bracket nesting a Rego source may have (policies in the wild stay under ten).
@@ -304,19 +312,7 @@ fn negated_call_edits(source: &str) -> Vec<Edit> {
     let bytes = source.as_bytes();
     let mut edits = Vec::new();
     let mut bound = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'#' => {
-                i = skip_comment(bytes, i);
-                continue;
-            }
-            b'"' | b'`' => {
-                i = skip_string(bytes, i);
-                continue;
-            }
-            _ => {}
-        }
+    for (i, _) in code(bytes) {
         let word_start = i == 0
             || bytes
                 .get(i - 1)
@@ -325,14 +321,10 @@ fn negated_call_edits(source: &str) -> Vec<Edit> {
             && source
                 .get(i..)
                 .is_some_and(|s| s.starts_with("not ") || s.starts_with("not\t"))
+            && let Some(found) = negated_call(source, i, &mut bound)
         {
-            if let Some(found) = negated_call(source, i, &mut bound) {
-                edits.extend(found);
-            }
-            i += 3;
-            continue;
+            edits.extend(found);
         }
-        i += 1;
     }
     edits
 }
