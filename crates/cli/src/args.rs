@@ -15,9 +15,9 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan manifests (files, directories, kustomizations, `-` for stdin) against the control
-    /// catalog and score them per compliance framework.
-    Scan(ScanArgs),
+    /// Scan manifests (files, directories, kustomizations, `-` for stdin) or a live cluster
+    /// (`--cluster`) against the control catalog and score them per compliance framework.
+    Scan(Box<ScanArgs>),
     /// List or show the built-in controls.
     #[command(subcommand)]
     Controls(ControlsCommand),
@@ -38,8 +38,29 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files, directories (read recursively) or `-` for stdin.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     pub paths: Vec<PathBuf>,
+    /// Scan the live cluster of the kubeconfig (or, in a pod, the one it runs in): every
+    /// served resource the credentials may list.
+    #[arg(long)]
+    pub cluster: bool,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+    /// Scan only this namespace (its Namespace object and namespaced resources).
+    #[arg(short, long, value_name = "NAME", requires = "cluster")]
+    pub namespace: Option<String>,
+    /// Objects per list request when reading a cluster (like kubectl's --chunk-size).
+    #[arg(long, value_name = "N", default_value_t = 500, requires = "cluster",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk_size: u32,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -109,6 +109,9 @@ pub struct FrameworkResult {
 pub struct Summary {
     /// Files read.
     pub files: usize,
+    /// The cluster read (its kubeconfig context, or `in-cluster`), for a live scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     /// Objects scanned.
     pub objects: usize,
     /// Controls that ran.

@@ -62,9 +62,24 @@ pub fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
     if count == 1 { one } else { many }
 }
 
-/// `file:line`.
+/// `file:line`, or the object's address alone when the line is unknown (live objects).
 pub fn location(finding: &Finding) -> String {
-    format!("{}:{}", finding.location.file, finding.location.line)
+    match finding.location.line {
+        0 => finding.location.file.to_string(),
+        line => format!("{}:{line}", finding.location.file),
+    }
+}
+
+/// What was read: `3 files`, or `cluster prod`.
+pub fn scope(summary: &palisade_model::Summary) -> String {
+    match &summary.cluster {
+        Some(cluster) => format!("cluster {cluster}"),
+        None => format!(
+            "{} {}",
+            summary.files,
+            plural(summary.files, "file", "files")
+        ),
+    }
 }
 
 /// Unsuppressed findings of one severity, in report order.

@@ -65,11 +65,10 @@ fn summary(out: &mut String, report: &ScanReport, options: &RenderOptions) {
         out,
         "<header class=\"top\">\n<p class=\"brand\">Palisade</p>\n\
          <h1>Kubernetes security and compliance report</h1>\n\
-         <p class=\"meta\">{} {} in {} {} &middot; {} {} ran</p>",
+         <p class=\"meta\">{} {} in {} &middot; {} {} ran</p>",
         s.objects,
         plural(s.objects, "object", "objects"),
-        s.files,
-        plural(s.files, "file", "files"),
+        esc(&crate::common::scope(s)),
         s.controls,
         plural(s.controls, "control", "controls"),
     );

@@ -26,27 +26,41 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         let _ = writeln!(out, "{}\n", paint.bold("No findings."));
     }
     for group in &groups {
+        // Live objects have no lines: their header is the API address, their rows the field.
+        let live = group.line() == 0;
+        let place = if live {
+            one_line(group.file).to_string()
+        } else {
+            format!("{}:{}", one_line(group.file), group.line())
+        };
         let _ = writeln!(
             out,
             "{}",
-            paint.bold(&format!(
-                "{}:{} {}",
-                one_line(group.file),
-                group.line(),
-                one_line(&group.object.display())
-            ))
+            paint.bold(&format!("{place} {}", one_line(&group.object.display())))
         );
-        let mut table = new_table(options, &["Severity", "Control", "Line", "Message"]);
+        let third = if live { "Field" } else { "Line" };
+        let mut table = new_table(options, &["Severity", "Control", third, "Message"]);
         for finding in &group.findings {
+            let where_ = if live {
+                Cell::new(one_line(&finding.location.pointer))
+            } else {
+                Cell::new(finding.location.line)
+            };
             table.add_row(vec![
                 severity_cell(finding.severity, options.color),
                 Cell::new(one_line(&finding.control_id)),
-                Cell::new(finding.location.line),
+                where_,
                 Cell::new(one_line(&finding.message)),
             ]);
         }
-        right_align(&mut table, &[2]);
-        let _ = writeln!(out, "{table}\n");
+        if !live {
+            right_align(&mut table, &[2]);
+        }
+        let _ = writeln!(
+            out,
+            "{table}
+"
+        );
     }
 
     summary(&mut out, report, paint);
@@ -111,11 +125,10 @@ fn summary(out: &mut String, report: &ScanReport, paint: Paint) {
     );
     let _ = writeln!(
         out,
-        "  {} {} in {} {}, {} {} ran",
+        "  {} {} in {}, {} {} ran",
         s.objects,
         plural(s.objects, "object", "objects"),
-        s.files,
-        plural(s.files, "file", "files"),
+        crate::common::scope(s),
         s.controls,
         plural(s.controls, "control", "controls"),
     );

@@ -192,6 +192,7 @@ fn assemble(
     notices.sort();
     let summary = Summary {
         files: loaded.files,
+        cluster: None,
         objects: loaded.objects.len(),
         controls: controls.len(),
         findings: findings.len(),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod cluster;
 pub mod controls;
 pub mod frameworks;
 pub mod policy;

@@ -21,10 +21,16 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         max_file_size: args.max_file_size.saturating_mul(1024 * 1024),
         ..palisade_loader::Options::default()
     };
-    let inputs = palisade_loader::expand(&args.paths);
-    let progress = progress_bar(args, inputs.len());
-    let mut loaded = palisade_loader::load_inputs(&inputs, &options, &|| progress.inc(1));
-    progress.finish_and_clear();
+    let (mut loaded, cluster) = if args.cluster {
+        let (loaded, name) = super::cluster::read(args)?;
+        (loaded, Some(name))
+    } else {
+        let inputs = palisade_loader::expand(&args.paths);
+        let progress = progress_bar(args, inputs.len());
+        let loaded = palisade_loader::load_inputs(&inputs, &options, &|| progress.inc(1));
+        progress.finish_and_clear();
+        (loaded, None)
+    };
     let policies = read_policies(&args.policy, &options, &mut loaded.errors);
 
     let scan_options = ScanOptions {
@@ -39,7 +45,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         today: None,
         policies,
     };
-    let report = palisade_scan::scan(&loaded, &scan_options)?;
+    let mut report = palisade_scan::scan(&loaded, &scan_options)?;
+    report.summary.cluster = cluster;
 
     let render = RenderOptions {
         color: output::use_color(args.no_color, args.output.is_some()),
@@ -105,7 +112,7 @@ fn read_exceptions(path: &std::path::Path) -> anyhow::Result<Exceptions> {
     })
 }
 
-fn progress_bar(args: &ScanArgs, inputs: usize) -> ProgressBar {
+pub(crate) fn progress_bar(args: &ScanArgs, inputs: usize) -> ProgressBar {
     if args.no_progress || inputs < 50 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -317,6 +317,12 @@ fn artifact_location(file: &str) -> ArtifactLocation {
             uri: format!("file:///{letter}{}", encode(rest)),
             uri_base_id: None,
         }
+    } else if let Some(address) = path.strip_prefix("cluster://") {
+        // A live object: its API address, already a URI of its own scheme.
+        ArtifactLocation {
+            uri: format!("cluster://{}", encode(address)),
+            uri_base_id: None,
+        }
     } else if path.starts_with('/') {
         ArtifactLocation {
             uri: format!("file://{}", encode(&path)),

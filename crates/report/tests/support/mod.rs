@@ -236,6 +236,7 @@ pub fn sample() -> ScanReport {
         },
         summary: Summary {
             files: 3,
+            cluster: None,
             objects: 4,
             controls: controls.len(),
             findings: findings.len(),
