@@ -15,6 +15,14 @@ pub struct Source {
 }
 
 impl Source {
+    /// Prefix of [`Source::file`] for objects read from a live cluster.
+    pub const LIVE: &'static str = "cluster://";
+
+    /// True for an object read from a live cluster (whose scope the API server settled).
+    pub fn is_live(&self) -> bool {
+        self.file.starts_with(Self::LIVE)
+    }
+
     /// A source in a file at a line, first document.
     pub fn file(file: impl Into<Arc<str>>, line: u32) -> Self {
         Source {
@@ -177,6 +185,19 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
             | "ClusterIssuer"
             | "GatewayClass"
             | "ConstraintTemplate"
+            | "ComponentStatus"
+            | "IPAddress"
+            | "ServiceCIDR"
+            | "DeviceClass"
+            | "ResourceSlice"
+            | "VolumeAttributesClass"
+            | "ClusterTrustBundle"
+            | "StorageVersionMigration"
+            | "TokenReview"
+            | "SelfSubjectReview"
+            | "SelfSubjectAccessReview"
+            | "SelfSubjectRulesReview"
+            | "SubjectAccessReview"
     )
 }
 

@@ -79,7 +79,8 @@ fn default_namespace(object: &Object, _: &Context<'_>, hits: &mut Hits) {
 }
 
 fn namespace_unset(object: &Object, _: &Context<'_>, hits: &mut Hits) {
-    if object.namespace().is_none() {
+    // A live object without a namespace is cluster-scoped: the API server says so.
+    if object.namespace().is_none() && !object.source.is_live() {
         hits.push(
             "/metadata/namespace",
             format!(

@@ -16,9 +16,6 @@ pub const RULE: Rule = Rule {
 /// Reported by PAL-805 instead.
 const SERVICE_ACCOUNT_TOKEN: &str = "kubernetes.io/service-account-token";
 
-/// Objects read from a live cluster: there, the data is where a Secret keeps it.
-const LIVE: &str = "cluster://";
-
 /// Is this a value someone committed, rather than an empty placeholder, a template
 /// expression filled in at deploy time, or a SOPS-encrypted value?
 fn committed(value: &Value) -> bool {
@@ -34,7 +31,8 @@ fn committed(value: &Value) -> bool {
 }
 
 fn check(object: &Object, _: &Context<'_>, hits: &mut Hits) {
-    if object.source.file.starts_with(LIVE)
+    // Read from a live cluster, the data is where a Secret keeps it.
+    if object.source.is_live()
         || object.at("/type").and_then(Value::as_str) == Some(SERVICE_ACCOUNT_TOKEN)
     {
         return;
