@@ -4,6 +4,7 @@ use crate::util::{map_selector_matches, pod_labels_or_empty, selector_matches};
 use palisade_model::Object;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Every object of a scan, indexed for cross-object checks.
 ///
@@ -28,6 +29,9 @@ pub struct Context<'a> {
     /// HorizontalPodAutoscalers and ScaledObjects by namespace and the name their
     /// `spec.scaleTargetRef` names.
     scalers: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
+    /// Set when a rule looks at other objects: alone (at admission) its verdict would be
+    /// about objects that are not there, so [`crate::evaluate_alone`] drops it.
+    consulted: AtomicBool,
 }
 
 type Nested<'a, T> = HashMap<&'a str, HashMap<&'a str, HashMap<&'a str, T>>>;
@@ -129,21 +133,34 @@ impl<'a> Context<'a> {
             bindings,
             network_policies,
             scalers,
+            consulted: AtomicBool::new(false),
         }
+    }
+
+    fn note(&self) {
+        self.consulted.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a rule looked at other objects since the last call, and resets the mark.
+    pub(crate) fn take_consulted(&self) -> bool {
+        self.consulted.swap(false, Ordering::Relaxed)
     }
 
     /// Every object.
     pub fn all(&self) -> &'a [Object] {
+        self.note();
         self.objects
     }
 
     /// Objects of a kind.
     pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(self.by_kind.get(kind))
     }
 
     /// Objects of a kind in a namespace (`""`: objects with no namespace written).
     pub fn of_kind_in(&self, kind: &str, namespace: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(
             self.by_kind_namespace
                 .get(kind)
@@ -155,12 +172,14 @@ impl<'a> Context<'a> {
     /// need, say, NetworkPolicies to judge coverage should still run when there are none,
     /// but checks about references (a binding's role) only judge what they can see.
     pub fn has_kind(&self, kind: &str) -> bool {
+        self.note();
         self.by_kind.contains_key(kind)
     }
 
     /// The object of a kind with this name in a namespace (`""` for cluster-scoped kinds or
     /// objects with no namespace written); the first one read when the scan holds several.
     pub fn named(&self, kind: &str, namespace: &str, name: &str) -> Option<&'a Object> {
+        self.note();
         self.all_named(kind, namespace, name).next()
     }
 
@@ -171,6 +190,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         name: &str,
     ) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(
             self.names
                 .get(kind)
@@ -182,6 +202,7 @@ impl<'a> Context<'a> {
     /// The first object read of a kind with this name, whatever namespace it is written in:
     /// a cluster-scoped object may carry a `metadata.namespace`, which nothing applies.
     pub fn named_in_any_namespace(&self, kind: &str, name: &str) -> Option<&'a Object> {
+        self.note();
         let first = self
             .names
             .get(kind)?
@@ -193,6 +214,7 @@ impl<'a> Context<'a> {
 
     /// Objects that run pods (every workload kind but PodTemplate) in a namespace.
     pub fn workloads_in(&self, namespace: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(self.workloads.all.get(namespace))
     }
 
@@ -202,6 +224,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         selector: &'s Value,
     ) -> impl Iterator<Item = &'a Object> + 's {
+        self.note();
         self.selected(&self.workloads, pod_labels_or_empty, namespace, selector)
     }
 
@@ -212,12 +235,14 @@ impl<'a> Context<'a> {
         namespace: &str,
         selector: &'s Map<String, Value>,
     ) -> impl Iterator<Item = &'a Object> + 's {
+        self.note();
         self.matching(&self.workloads, pod_labels_or_empty, namespace, selector)
     }
 
     /// Objects of custom resource kinds in a namespace: operators create pods from them (a
     /// Prometheus, a Kafka cluster) that no scanned workload describes.
     pub fn custom_resources_in(&self, namespace: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(self.custom_resources.all.get(namespace))
     }
 
@@ -227,6 +252,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         selector: &'s Value,
     ) -> impl Iterator<Item = &'a Object> + 's {
+        self.note();
         self.selected(&self.custom_resources, Object::labels, namespace, selector)
     }
 
@@ -236,6 +262,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         selector: &'s Map<String, Value>,
     ) -> impl Iterator<Item = &'a Object> + 's {
+        self.note();
         self.matching(&self.custom_resources, Object::labels, namespace, selector)
     }
 
@@ -267,6 +294,7 @@ impl<'a> Context<'a> {
 
     /// RoleBindings and ClusterRoleBindings whose roleRef names this role, in the order read.
     pub fn bindings_of(&self, kind: &str, name: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(
             self.bindings
                 .get(kind)
@@ -281,6 +309,7 @@ impl<'a> Context<'a> {
         namespace: &str,
         name: &str,
     ) -> impl Iterator<Item = &'a Object> + '_ {
+        self.note();
         self.pick(
             self.scalers
                 .get(namespace)
@@ -290,6 +319,7 @@ impl<'a> Context<'a> {
 
     /// The NetworkPolicies of a namespace, in the order read.
     pub(crate) fn network_policies_in(&self, namespace: &str) -> &[PolicyView<'a>] {
+        self.note();
         self.network_policies
             .get(namespace)
             .map_or(&[], Vec::as_slice)
@@ -297,6 +327,7 @@ impl<'a> Context<'a> {
 
     /// Names of the Namespace objects scanned.
     pub fn declared_namespaces(&self) -> &HashSet<&'a str> {
+        self.note();
         &self.namespaces
     }
 

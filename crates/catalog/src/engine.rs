@@ -101,6 +101,40 @@ pub fn evaluate(objects: &[Object], controls: &[&Control]) -> Evaluation {
     }
 }
 
+/// Runs the controls over one object on its own, as an admission webhook sees it: the rest
+/// of the cluster is unknown, so a verdict that looked at other objects (a NetworkPolicy
+/// that selects the pod, the role a binding names) is dropped rather than given about
+/// objects that are not there. Findings in deterministic order.
+pub fn evaluate_alone(object: &Object, controls: &[&Control]) -> Vec<Finding> {
+    let context = Context::new(std::slice::from_ref(object));
+    let mut findings = Vec::new();
+    let mut object_ref: Option<Arc<ObjectRef>> = None;
+    for control in controls {
+        if !control.rule.target.applies(object) {
+            continue;
+        }
+        let mut hits = Hits::default();
+        context.take_consulted();
+        (control.rule.check)(object, &context, &mut hits);
+        if context.take_consulted() || hits.0.is_empty() {
+            continue;
+        }
+        let name = (
+            Arc::from(control.meta.id.as_str()),
+            Arc::from(control.meta.title.as_str()),
+        );
+        let object_ref = object_ref.get_or_insert_with(|| Arc::new(ObjectRef::of(object)));
+        findings.extend(
+            hits.0
+                .into_iter()
+                .map(|hit| finding(control, &name, object, object_ref, hit)),
+        );
+    }
+    findings.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup_by(|a, b| a.sort_key() == b.sort_key());
+    findings
+}
+
 fn finding(
     control: &Control,
     (id, title): &(Arc<str>, Arc<str>),
@@ -120,5 +154,33 @@ fn finding(
         },
         message: hit.message,
         suppressed: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alone_keeps_what_the_object_says_and_drops_what_needs_other_objects() {
+        let Ok(catalog) = crate::catalog() else {
+            unreachable!("the built-in catalog is consistent")
+        };
+        let controls: Vec<&Control> = catalog.iter().collect();
+        let loaded = palisade_loader::load_text(
+            "pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n  - {name: a, image: nginx, securityContext: {privileged: true}}\n",
+        );
+        let ids = |findings: &[Finding]| -> Vec<String> {
+            findings.iter().map(|f| f.control_id.to_string()).collect()
+        };
+        let together = ids(&evaluate(&loaded.objects, &controls).findings);
+        let alone = ids(&evaluate_alone(&loaded.objects[0], &controls));
+        // PAL-702: no NetworkPolicy selects the pod, among the objects scanned. Alone, the
+        // rest of the cluster is unknown.
+        assert!(together.contains(&"PAL-702".to_string()), "{together:?}");
+        assert!(!alone.contains(&"PAL-702".to_string()), "{alone:?}");
+        assert!(alone.contains(&"PAL-101".to_string()), "{alone:?}");
+        assert!(alone.iter().all(|id| together.contains(id)));
     }
 }

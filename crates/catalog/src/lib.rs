@@ -30,6 +30,6 @@ mod registry;
 pub mod util;
 
 pub use context::Context;
-pub use engine::{Evaluation, evaluate};
+pub use engine::{Evaluation, evaluate, evaluate_alone};
 pub use hits::{Hit, Hits};
 pub use registry::{Catalog, CatalogError, Control, Rule, Target, catalog};
