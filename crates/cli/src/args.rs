@@ -27,6 +27,9 @@ pub enum Command {
     /// Work with policies: run Gatekeeper `gator verify` suites.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The admission webhook: serve it, or print the manifests that install it.
+    #[command(subcommand)]
+    Admission(AdmissionCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -205,4 +208,51 @@ pub struct PolicyTestArgs {
     /// Never colour the output (also: NO_COLOR=1).
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// `palisade admission`.
+#[derive(Debug, Subcommand)]
+pub enum AdmissionCommand {
+    /// Serve the validating (`/validate`) and mutating (`/mutate`) webhook over HTTPS, with
+    /// `/healthz`, `/readyz` and `/metrics`.
+    Serve(ServeArgs),
+}
+
+/// `palisade admission serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+    pub listen: std::net::SocketAddr,
+    /// Serving certificate chain (PEM); reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// Its private key (PEM); reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Require client certificates signed by this CA (PEM) on /validate and /mutate.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// Admission policy file (AdmissionConfiguration); reloaded when it changes. Without
+    /// it: deny what violates Pod Security Standards baseline, warn on everything else.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Largest review accepted, in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 3072)]
+    pub max_review_size: usize,
+    /// Reviews evaluated at once; beyond, requests get 503 at once (load shedding).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Log formats of the servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line per event, for a person.
+    Text,
+    /// One JSON object per line, for a log pipeline.
+    Json,
 }

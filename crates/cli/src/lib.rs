@@ -32,6 +32,7 @@ pub fn run(bin_name: &'static str) -> ExitCode {
         Command::Controls(cmd) => commands::controls::run(&cmd),
         Command::Frameworks(cmd) => commands::frameworks::run(&cmd),
         Command::Policy(cmd) => commands::policy::run(&cmd),
+        Command::Admission(cmd) => commands::admission::run(&cmd),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), bin_name, &mut std::io::stdout());
             Ok(0)

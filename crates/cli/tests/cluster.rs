@@ -1,6 +1,11 @@
 //! `palisade scan --cluster` against a real kube-apiserver loaded with real manifests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers may fail loudly
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers may fail loudly
 
 use palisade_testkit::{TestCluster, root};
 use serde_json::Value;

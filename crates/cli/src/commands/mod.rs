@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod admission;
 mod cluster;
 pub mod controls;
 pub mod frameworks;

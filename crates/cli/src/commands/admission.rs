@@ -1,0 +1,68 @@
+//! `palisade admission`: the webhook server and its install manifests.
+
+use crate::args::{AdmissionCommand, LogFormat, ServeArgs};
+use palisade_admission::server::{ServeOptions, TlsFiles, serve};
+
+/// Runs an admission subcommand.
+pub fn run(command: &AdmissionCommand) -> anyhow::Result<u8> {
+    match command {
+        AdmissionCommand::Serve(args) => run_serve(args),
+    }
+}
+
+fn run_serve(args: &ServeArgs) -> anyhow::Result<u8> {
+    init_logging(args.log_format);
+    let mut options = ServeOptions::new(
+        args.listen,
+        TlsFiles {
+            cert: args.tls_cert.clone(),
+            key: args.tls_key.clone(),
+            client_ca: args.client_ca.clone(),
+        },
+        args.policy.clone(),
+    );
+    options.max_review_bytes = args.max_review_size.saturating_mul(1024);
+    options.max_in_flight = args.max_in_flight;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async { serve(options, shutdown_signal()).await })?;
+    Ok(0)
+}
+
+/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// `RUST_LOG` picks the level (default info).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+    };
+}
