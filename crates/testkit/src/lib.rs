@@ -7,7 +7,7 @@ The binaries are built once and cached (`PALISADE_CLUSTER_CACHE`; `scripts/test`
 a first start on a machine without them builds them, which takes minutes and needs Go.
 */
 
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)] // test support fails loudly
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)] // test support fails loudly
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -172,5 +172,179 @@ impl Drop for TestCluster {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    }
+}
+
+/// A CA and a serving certificate for `127.0.0.1` and `localhost`, made with openssl.
+#[derive(Debug)]
+pub struct Certificates {
+    /// Where the files are.
+    pub dir: PathBuf,
+}
+
+impl Certificates {
+    /// A new CA (`ca.crt`, `ca.key`) and a serving pair (`tls.crt`, `tls.key`) in `dir`.
+    pub fn new(dir: &Path) -> Certificates {
+        std::fs::create_dir_all(dir).expect("certificate directory");
+        openssl(&[
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "2", "-subj", "/CN=palisade-webhook-ca", "-addext",
+            "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+            "-keyout", &path(dir, "ca.key"), "-out", &path(dir, "ca.crt"),
+        ]);
+        let certs = Certificates {
+            dir: dir.to_path_buf(),
+        };
+        certs.issue("tls", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+        certs
+    }
+
+    /// Signs a new pair `NAME.crt`, `NAME.key` with the CA; `extension` is one `-addext`.
+    pub fn issue(&self, name: &str, subject: &str, extension: &str) {
+        let dir = &self.dir;
+        // Written next to the final files and renamed, as a mounted Secret changes: the
+        // server never reads half a file.
+        openssl(&[
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "2", "-subj", subject, "-CA", &path(dir, "ca.crt"), "-CAkey",
+            &path(dir, "ca.key"), "-addext", "basicConstraints=critical,CA:FALSE", "-addext",
+            extension, "-keyout", &path(dir, &format!("{name}.key.new")), "-out",
+            &path(dir, &format!("{name}.crt.new")),
+        ]);
+        for ext in ["key", "crt"] {
+            std::fs::rename(
+                dir.join(format!("{name}.{ext}.new")),
+                dir.join(format!("{name}.{ext}")),
+            )
+            .expect("rename certificate");
+        }
+    }
+
+    /// A file of the directory.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The CA certificate, base64, for a webhook's `caBundle`.
+    pub fn ca_bundle(&self) -> String {
+        let pem = std::fs::read(self.file("ca.crt")).expect("ca.crt");
+        base64(&pem)
+    }
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl (scripts/test needs it)");
+    assert!(
+        out.status.success(),
+        "openssl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A free port on 127.0.0.1 (free when asked; taken by whoever binds it first).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A `palisade admission serve` process, killed on drop.
+#[derive(Debug)]
+pub struct Webhook {
+    child: std::process::Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Its log (stderr).
+    pub log: PathBuf,
+}
+
+impl Webhook {
+    /// Starts `BIN admission serve` with `args` on a free port with the certificates, and
+    /// waits until `/healthz` answers over HTTPS.
+    pub fn start(bin: &Path, certs: &Certificates, args: &[&str]) -> Webhook {
+        let port = free_port();
+        let log = certs.dir.join(format!("webhook-{port}.log"));
+        let child = Command::new(bin)
+            .args(["admission", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--tls-cert")
+            .arg(certs.file("tls.crt"))
+            .arg("--tls-key")
+            .arg(certs.file("tls.key"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("start palisade admission serve");
+        let webhook = Webhook { child, port, log };
+        for _ in 0..100 {
+            let out = webhook.curl(certs, &["/healthz"]);
+            if out.status.success() {
+                return webhook;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the webhook did not start:\n{}", webhook.log_text());
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// `curl -sS --cacert ca.crt URL+PATH ARGS...` (the path is the first argument).
+    pub fn curl(&self, certs: &Certificates, args: &[&str]) -> Output {
+        let (path, rest) = args.split_first().expect("a path");
+        Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(certs.file("ca.crt"))
+            .arg(format!("{}{path}", self.url()))
+            .args(rest)
+            .output()
+            .expect("curl (scripts/test needs it)")
+    }
+
+    /// What it logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops it (SIGKILL) and waits.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
