@@ -243,6 +243,9 @@ pub struct ServeArgs {
     /// Reviews evaluated at once; beyond, requests get 503 at once (load shedding).
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_in_flight: usize,
+    /// Seconds a client has for its TLS handshake, its headers and its body, each.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,7 +7,12 @@ The binaries are built once and cached (`PALISADE_CLUSTER_CACHE`; `scripts/test`
 a first start on a machine without them builds them, which takes minutes and needs Go.
 */
 
-#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)] // test support fails loudly
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)] // test support fails loudly
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -187,15 +192,34 @@ impl Certificates {
     pub fn new(dir: &Path) -> Certificates {
         std::fs::create_dir_all(dir).expect("certificate directory");
         openssl(&[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-days", "2", "-subj", "/CN=palisade-webhook-ca", "-addext",
-            "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
-            "-keyout", &path(dir, "ca.key"), "-out", &path(dir, "ca.crt"),
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=palisade-webhook-ca",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-keyout",
+            &path(dir, "ca.key"),
+            "-out",
+            &path(dir, "ca.crt"),
         ]);
         let certs = Certificates {
             dir: dir.to_path_buf(),
         };
-        certs.issue("tls", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+        certs.issue(
+            "tls",
+            "/CN=127.0.0.1",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        );
         certs
     }
 
@@ -205,10 +229,28 @@ impl Certificates {
         // Written next to the final files and renamed, as a mounted Secret changes: the
         // server never reads half a file.
         openssl(&[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-days", "2", "-subj", subject, "-CA", &path(dir, "ca.crt"), "-CAkey",
-            &path(dir, "ca.key"), "-addext", "basicConstraints=critical,CA:FALSE", "-addext",
-            extension, "-keyout", &path(dir, &format!("{name}.key.new")), "-out",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            subject,
+            "-CA",
+            &path(dir, "ca.crt"),
+            "-CAkey",
+            &path(dir, "ca.key"),
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            extension,
+            "-keyout",
+            &path(dir, &format!("{name}.key.new")),
+            "-out",
             &path(dir, &format!("{name}.crt.new")),
         ]);
         for ext in ["key", "crt"] {
@@ -254,7 +296,11 @@ pub fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -292,7 +338,12 @@ impl Webhook {
         let port = free_port();
         let log = certs.dir.join(format!("webhook-{port}.log"));
         let child = Command::new(bin)
-            .args(["admission", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "admission",
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
             .arg("--tls-cert")
             .arg(certs.file("tls.crt"))
             .arg("--tls-key")

@@ -105,29 +105,6 @@ async fn review(
         started: Instant::now(),
     };
     let done = |decision: &str, dry_run: bool| recorder.done(decision, dry_run);
-    if state.mutual_tls() && !client.certified {
-        done("unauthorized", false);
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "a client certificate signed by the configured CA is required",
-        );
-    }
-    let json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json {
-        done("invalid", false);
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "an AdmissionReview must be sent as Content-Type: application/json",
-        );
-    }
     // Explicit load shedding: over the limit, answer at once and let the API server retry
     // or apply the webhook's failurePolicy, rather than queue past its timeout.
     let Ok(_permit) = Arc::clone(&state.permits).try_acquire_owned() else {
@@ -142,18 +119,28 @@ async fn review(
         return response;
     };
     state.metrics.in_flight().inc();
-    let response = answer(&state, request, endpoint, &recorder).await;
+    let response = answer(&state, client, request, endpoint, &recorder).await;
     state.metrics.in_flight().dec();
     response
 }
 
 async fn answer(
     state: &Arc<State>,
+    client: ClientAuth,
     request: Request,
     endpoint: Endpoint,
     recorder: &Recorder<'_>,
 ) -> Response {
     let done = |decision: &str, dry_run: bool| recorder.done(decision, dry_run);
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
     let limit = state.options.max_review_bytes;
     let declared = request
         .headers()
@@ -164,6 +151,8 @@ async fn answer(
         done("invalid", false);
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large(limit));
     }
+    // The body is read before any other refusal: an HTTP/2 stream answered before its body
+    // is read is reset, and clients report the reset instead of the answer.
     let body = Limited::new(request.into_body(), limit).collect();
     let bytes = match tokio::time::timeout(state.options.read_timeout, body).await {
         Err(_) => {
@@ -186,6 +175,20 @@ async fn answer(
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
+    if state.mutual_tls() && !client.certified {
+        done("unauthorized", false);
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "a client certificate signed by the configured CA is required",
+        );
+    }
+    if !json {
+        done("invalid", false);
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "an AdmissionReview must be sent as Content-Type: application/json",
+        );
+    }
     let review = match Review::parse(&bytes) {
         Ok(review) => review,
         Err(e) => {
