@@ -567,6 +567,7 @@ fn hostile_requests_are_refused_cleanly() {
     }
     drop(stdin);
     let _ = slow.kill();
+    let _ = slow.wait();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
         answer.contains("the request body did not arrive in time"),
