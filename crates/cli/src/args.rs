@@ -216,6 +216,80 @@ pub enum AdmissionCommand {
     /// Serve the validating (`/validate`) and mutating (`/mutate`) webhook over HTTPS, with
     /// `/healthz`, `/readyz` and `/metrics`.
     Serve(ServeArgs),
+    /// Print the objects that install the webhook: namespace, Deployment (2 replicas,
+    /// PodDisruptionBudget, restricted pod security), Service, certificates, and the
+    /// Validating/MutatingWebhookConfigurations.
+    Manifests(ManifestsArgs),
+}
+
+/// `palisade admission manifests`.
+#[derive(Debug, Args)]
+pub struct ManifestsArgs {
+    /// Namespace created for the server.
+    #[arg(short, long, value_name = "NAME", default_value = "palisade-system")]
+    pub namespace: String,
+    /// Name of the Deployment, Service and webhook configurations.
+    #[arg(long, value_name = "NAME", default_value = "palisade-admission")]
+    pub name: String,
+    /// Container image (default: this release's; a digest-pinned reference is better).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Server replicas.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replicas: u32,
+    /// Policy file to install in a ConfigMap (default: the built-in policy).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Certificates from cert-manager instead of a self-signed CA generated now.
+    #[arg(long)]
+    pub cert_manager: bool,
+    /// With --cert-manager: an existing Issuer in the namespace (default: a self-signed CA).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "cert_manager",
+        conflicts_with = "cluster_issuer"
+    )]
+    pub issuer: Option<String>,
+    /// With --cert-manager: an existing ClusterIssuer.
+    #[arg(long, value_name = "NAME", requires = "cert_manager")]
+    pub cluster_issuer: Option<String>,
+    /// Days the self-signed certificates are valid.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 365,
+        conflicts_with = "cert_manager"
+    )]
+    pub validity_days: u32,
+    /// Also install the mutating webhook (safe defaults from the policy's `mutations`).
+    #[arg(long)]
+    pub mutating: bool,
+    /// failurePolicy of the validating webhook.
+    #[arg(long, value_name = "POLICY", default_value = "Fail", value_parser = ["Fail", "Ignore"])]
+    pub validating_failure_policy: String,
+    /// failurePolicy of the mutating webhook.
+    #[arg(long, value_name = "POLICY", default_value = "Ignore", value_parser = ["Fail", "Ignore"])]
+    pub mutating_failure_policy: String,
+    /// Seconds the API server waits for the webhook (1-30).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u32,
+    /// Label that exempts an object from the webhooks.
+    #[arg(
+        long,
+        value_name = "KEY",
+        default_value = "admission.palisade.dev/ignore"
+    )]
+    pub opt_out_label: String,
+    /// No opt-out label: every object of the matched kinds is reviewed.
+    #[arg(long, conflicts_with = "opt_out_label")]
+    pub no_opt_out_label: bool,
+    /// priorityClassName of the server's pods.
+    #[arg(long, value_name = "NAME")]
+    pub priority_class: Option<String>,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `palisade admission serve`.

@@ -641,3 +641,62 @@ fn mutual_tls_serves_only_clients_of_the_ca() {
 fn text_of(out: &Output) -> String {
     text(out)
 }
+
+#[test]
+fn install_manifests_apply_and_pass_palisades_own_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("install.yaml");
+    let out = std::process::Command::new(bin())
+        .args(["admission", "manifests", "--mutating", "-o"])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Palisade's own restricted scan passes, and nothing high or above remains.
+    let out = std::process::Command::new(bin())
+        .args([
+            "scan",
+            "--framework",
+            "pss-restricted",
+            "--fail-on",
+            "info",
+            "--no-color",
+        ])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = std::process::Command::new(bin())
+        .args(["scan", "--fail-on", "high", "--no-color"])
+        .arg(&manifests)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // The API server takes them as they are, and the webhook fails closed while no server
+    // answers, except where it must not: its own namespace and kube-system.
+    let cluster = TestCluster::start();
+    cluster.kubectl_ok(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
+    cluster.kubectl_ok(&["create", "namespace", "shop"]);
+    let mut refused = String::new();
+    for _ in 0..50 {
+        let out =
+            cluster.kubectl_with_input(&["apply", "-f", "-"], Some(&pod("a", "shop", RESTRICTED)));
+        refused = text(&out);
+        if !out.status.success()
+            && refused.contains("failed calling webhook \"validate.palisade.dev\"")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(refused.contains("failed calling webhook"), "{refused}");
+    for namespace in ["kube-system", "palisade-system"] {
+        let out = cluster.kubectl_with_input(
+            &["apply", "-f", "-"],
+            Some(&pod("b", namespace, RESTRICTED)),
+        );
+        assert!(out.status.success(), "{namespace}: {}", text(&out));
+    }
+}

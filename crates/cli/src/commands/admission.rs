@@ -1,13 +1,76 @@
 //! `palisade admission`: the webhook server and its install manifests.
 
-use crate::args::{AdmissionCommand, LogFormat, ServeArgs};
+use crate::args::{AdmissionCommand, LogFormat, ManifestsArgs, ServeArgs};
+use anyhow::Context;
+use palisade_admission::manifests::{
+    Certificates, FailurePolicy, IssuerRef, ManifestOptions, render,
+};
 use palisade_admission::server::{ServeOptions, TlsFiles, serve};
 
 /// Runs an admission subcommand.
 pub fn run(command: &AdmissionCommand) -> anyhow::Result<u8> {
     match command {
         AdmissionCommand::Serve(args) => run_serve(args),
+        AdmissionCommand::Manifests(args) => run_manifests(args),
     }
+}
+
+fn run_manifests(args: &ManifestsArgs) -> anyhow::Result<u8> {
+    let policy = match &args.policy {
+        Some(path) => {
+            // Checked now, so that a broken policy never reaches the cluster.
+            palisade_admission::server::load_engine(Some(path))
+                .map_err(|e| anyhow::anyhow!("--policy: {e}"))?;
+            Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let failure = |value: &str| {
+        if value == "Ignore" {
+            FailurePolicy::Ignore
+        } else {
+            FailurePolicy::Fail
+        }
+    };
+    let certificates = if args.cert_manager {
+        let issuer = match (&args.issuer, &args.cluster_issuer) {
+            (Some(name), _) => Some(IssuerRef::Issuer(name.clone())),
+            (None, Some(name)) => Some(IssuerRef::ClusterIssuer(name.clone())),
+            (None, None) => None,
+        };
+        Certificates::CertManager { issuer }
+    } else {
+        Certificates::SelfSigned {
+            validity_days: args.validity_days,
+        }
+    };
+    let mut options = ManifestOptions {
+        namespace: args.namespace.clone(),
+        name: args.name.clone(),
+        replicas: args.replicas,
+        certificates,
+        mutating: args.mutating,
+        validating_failure_policy: failure(&args.validating_failure_policy),
+        mutating_failure_policy: failure(&args.mutating_failure_policy),
+        timeout_seconds: args.timeout,
+        policy,
+        opt_out_label: (!args.no_opt_out_label).then(|| args.opt_out_label.clone()),
+        priority_class_name: args.priority_class.clone(),
+        ..ManifestOptions::default()
+    };
+    if let Some(image) = &args.image {
+        options.image = image.clone();
+    }
+    let text = render(&options)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(0)
 }
 
 fn run_serve(args: &ServeArgs) -> anyhow::Result<u8> {
