@@ -215,11 +215,11 @@ pub struct PolicyTestArgs {
 pub enum AdmissionCommand {
     /// Serve the validating (`/validate`) and mutating (`/mutate`) webhook over HTTPS, with
     /// `/healthz`, `/readyz` and `/metrics`.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the objects that install the webhook: namespace, Deployment (2 replicas,
     /// PodDisruptionBudget, restricted pod security), Service, certificates, and the
     /// Validating/MutatingWebhookConfigurations.
-    Manifests(ManifestsArgs),
+    Manifests(Box<ManifestsArgs>),
 }
 
 /// `palisade admission manifests`.
