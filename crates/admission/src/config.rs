@@ -34,8 +34,7 @@ pub const API_VERSION: &str = "admission.palisade.dev/v1alpha1";
 pub const KIND: &str = "AdmissionConfiguration";
 
 /// What happens to a request a control or policy finds a problem in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
     /// Refuse the request; the message names the control, the field and the fix.
     Deny,
@@ -45,6 +44,27 @@ pub enum Action {
     Audit,
     /// Not evaluated.
     Off,
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // YAML 1.1, as Kubernetes reads it, turns an unquoted `off` into false.
+        match Value::deserialize(deserializer)? {
+            Value::Bool(false) => Ok(Action::Off),
+            Value::String(s) => match s.as_str() {
+                "deny" => Ok(Action::Deny),
+                "warn" => Ok(Action::Warn),
+                "audit" => Ok(Action::Audit),
+                "off" => Ok(Action::Off),
+                other => Err(serde::de::Error::custom(format!(
+                    "unknown action `{other}`, expected deny, warn, audit or off"
+                ))),
+            },
+            other => Err(serde::de::Error::custom(format!(
+                "an action is deny, warn, audit or off, not {other}"
+            ))),
+        }
+    }
 }
 
 impl Action {

@@ -204,7 +204,12 @@ impl Expression {
 }
 
 /// An evaluation context: the root functions and these top-level variables.
-fn context(bindings: impl IntoIterator<Item = (&'static str, Value)>) -> Context<'static> {
+/// A scope with these variables. Binding converts a value into the interpreter's own
+/// representation, a deep copy: values shared by many evaluations are bound once, in a
+/// scope the evaluations are children of.
+pub(crate) fn context(
+    bindings: impl IntoIterator<Item = (&'static str, Value)>,
+) -> Context<'static> {
     let mut context = ROOT.new_inner_scope();
     for (name, value) in bindings {
         context.add_variable_from_value(name, value);

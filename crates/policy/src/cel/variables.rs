@@ -43,8 +43,8 @@ impl Variable {
 /// The variables of one evaluation: top-level bindings and `variables`, evaluated in order.
 /// Kubernetes evaluates variables lazily; here each is evaluated once, up front, and one that
 /// fails is only an error for the expressions that use it.
-pub(crate) struct Activation {
-    context: Context<'static>,
+pub(crate) struct Activation<'p> {
+    context: Context<'p>,
     /// The top-level values, for the cost bound.
     inputs: Vec<Value>,
     /// Their longest list or map, measured when an expression needs it.
@@ -53,20 +53,46 @@ pub(crate) struct Activation {
     failed: Vec<(String, String)>,
 }
 
-impl Activation {
+impl<'p> Activation<'p> {
     /// Binds the top-level variables, then evaluates `variables` in order.
     pub fn new(
         bindings: impl IntoIterator<Item = (&'static str, Value)>,
         variables: &[Variable],
-    ) -> Activation {
+    ) -> Activation<'static> {
         let bindings: Vec<(&'static str, Value)> = bindings.into_iter().collect();
         let inputs = bindings.iter().map(|(_, v)| v.clone()).collect();
-        let mut activation = Activation {
+        Activation {
             context: super::context(bindings),
             inputs,
             widest: std::sync::OnceLock::new(),
             failed: Vec::new(),
-        };
+        }
+        .with_variables(variables)
+    }
+
+    /// As [`Activation::new`], in a scope whose variables (`parent`, built once and shared)
+    /// are already bound; `inputs` are every top-level value, for the cost bound.
+    pub fn within(
+        parent: &'p Context<'p>,
+        bindings: impl IntoIterator<Item = (&'static str, Value)>,
+        inputs: Vec<Value>,
+        variables: &[Variable],
+    ) -> Activation<'p> {
+        let mut context = parent.new_inner_scope();
+        for (name, value) in bindings {
+            context.add_variable_from_value(name, value);
+        }
+        Activation {
+            context,
+            inputs,
+            widest: std::sync::OnceLock::new(),
+            failed: Vec::new(),
+        }
+        .with_variables(variables)
+    }
+
+    fn with_variables(self, variables: &[Variable]) -> Activation<'p> {
+        let mut activation = self;
         let mut values: Vec<(Key, Value)> = Vec::new();
         for variable in variables {
             activation

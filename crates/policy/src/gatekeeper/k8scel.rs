@@ -9,7 +9,7 @@
 use super::constraint::Constraint;
 use super::rego::RawViolation;
 use super::review::Reviewed;
-use crate::cel::{Activation, CompileError, Expression, GLOBALS, Scope, Variable, cel::Value};
+use crate::cel::{Activation, CompileError, Expression, GLOBALS, Scope, Variable};
 use serde_json::Value as Json;
 
 /// The variables Gatekeeper declares before the template's own.
@@ -120,14 +120,18 @@ impl CelProgram {
         constraint: &Constraint,
     ) -> Result<Vec<RawViolation>, String> {
         let review = reviewed.cel();
-        let bindings = [
-            ("object", review.object.clone()),
-            ("oldObject", review.old_object.clone()),
-            ("request", review.request.clone()),
-            ("params", constraint.cel_object.clone()),
-            ("namespaceObject", Value::Null),
+        let inputs = vec![
+            review.object.clone(),
+            review.old_object.clone(),
+            review.request.clone(),
+            constraint.cel_object.clone(),
         ];
-        let activation = Activation::new(bindings, &self.variables);
+        let activation = Activation::within(
+            &review.scope,
+            [("params", constraint.cel_object.clone())],
+            inputs,
+            &self.variables,
+        );
         for (name, condition) in &self.match_conditions {
             let matched = activation
                 .evaluate_bool(condition)

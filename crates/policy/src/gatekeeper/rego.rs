@@ -66,9 +66,15 @@ impl RegoProgram {
         let uses_inventory = std::iter::once(&source.rego)
             .chain(&source.libs)
             .any(|rego| rego.contains("data.inventory"));
+        let rule = format!("{package}.violation");
+        // The first evaluation analyses and schedules the policy; clones of a prepared engine
+        // skip that, which is most of the cost of a small template. The result of this
+        // evaluation, on an empty input, is of no interest.
+        engine.set_input(regorus::Value::new_object());
+        let _ = engine.eval_rule(rule.clone());
         Ok(RegoProgram {
             engine,
-            rule: format!("{package}.violation"),
+            rule,
             uses_inventory,
         })
     }

@@ -53,7 +53,6 @@ pub struct Reviewed {
 }
 
 /// The review as CEL's `request`, `object` and `oldObject`.
-#[derive(Debug)]
 pub(crate) struct CelReview {
     /// The request without the objects.
     pub request: cel::Value,
@@ -61,6 +60,19 @@ pub(crate) struct CelReview {
     pub object: cel::Value,
     /// `oldObject` (null when absent, as for a CREATE).
     pub old_object: cel::Value,
+    /// A scope with the three bound (and a null `namespaceObject`), shared by every
+    /// constraint that reviews this object: binding copies the object deeply.
+    pub scope: cel::Context<'static>,
+}
+
+impl std::fmt::Debug for CelReview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CelReview")
+            .field("request", &self.request)
+            .field("object", &self.object)
+            .field("old_object", &self.old_object)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reviewed {
@@ -106,10 +118,18 @@ impl Reviewed {
                 )),
                 _ => cel::Value::Null,
             };
+            let (object, old_object) = (object("object"), object("oldObject"));
+            let scope = crate::cel::context([
+                ("object", object.clone()),
+                ("oldObject", old_object.clone()),
+                ("request", request.clone()),
+                ("namespaceObject", cel::Value::Null),
+            ]);
             CelReview {
                 request,
-                object: object("object"),
-                old_object: object("oldObject"),
+                object,
+                old_object,
+                scope,
             }
         })
     }
