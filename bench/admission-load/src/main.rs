@@ -54,6 +54,19 @@ struct Counts {
     shed: AtomicU64,
     errors: AtomicU64,
     timeouts: AtomicU64,
+    /// The first few distinct errors, to say what they were.
+    kinds: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Counts {
+    fn error(&self, kind: String) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut kinds) = self.kinds.lock()
+            && (kinds.len() < 8 || kinds.contains_key(&kind))
+        {
+            *kinds.entry(kind).or_default() += 1;
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -140,7 +153,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for i in 0..total {
         let due = start + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due.into()).await;
-        let Some(sender) = senders.get(i as usize % senders.len()) else {
+        let slot = i as usize % senders.len();
+        // A connection the server closed (as it may under overload) is opened again, as the
+        // API server would.
+        if senders.get(slot).is_some_and(|s| s.is_closed())
+            && let Ok(fresh) = connect(&args, Arc::clone(&config)).await
+            && let Some(old) = senders.get_mut(slot)
+        {
+            *old = fresh;
+        }
+        let Some(sender) = senders.get(slot) else {
             continue;
         };
         let mut sender = sender.clone();
@@ -169,9 +191,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 Ok(Ok(status)) if status == 503 => {
                     counts.shed.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(_) => {
-                    counts.errors.fetch_add(1, Ordering::Relaxed);
+                Ok(Ok(status)) => counts.error(format!("HTTP {status}")),
+                // The server refused the stream before reading it: shed, explicitly.
+                Ok(Err(e)) if format!("{e:#}").contains("refused stream") => {
+                    counts.shed.fetch_add(1, Ordering::Relaxed);
                 }
+                Ok(Err(e)) => counts.error(format!("{e:#}")),
                 Err(_) => {
                     counts.timeouts.fetch_add(1, Ordering::Relaxed);
                 }
@@ -209,6 +234,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "p999Ms": pct(0.999),
         "maxMs": pct(1.0),
         "peakRssMiB": args.pid.map(|_| peak.load(Ordering::Relaxed) as f64 / 1024.0),
+        "errorKinds": counts.kinds.lock().map(|k| k.clone()).unwrap_or_default(),
     });
     println!("{result}");
     Ok(())

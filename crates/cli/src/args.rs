@@ -314,9 +314,10 @@ pub struct ServeArgs {
     /// Largest review accepted, in KiB.
     #[arg(long, value_name = "KIB", default_value_t = 3072)]
     pub max_review_size: usize,
-    /// Reviews evaluated at once; beyond, requests get 503 at once (load shedding).
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    pub max_in_flight: usize,
+    /// Reviews evaluated at once (default: 16 per core); beyond, requests get 503 at once
+    /// (load shedding).
+    #[arg(long, value_name = "N")]
+    pub max_in_flight: Option<usize>,
     /// Seconds a client has for its TLS handshake, its headers and its body, each.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout: u64,

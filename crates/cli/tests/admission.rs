@@ -700,3 +700,76 @@ fn install_manifests_apply_and_pass_palisades_own_scan() {
         assert!(out.status.success(), "{namespace}: {}", text(&out));
     }
 }
+
+#[test]
+fn policy_changes_apply_without_a_restart_and_bad_ones_are_kept_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = Certificates::new(&dir.path().join("pki"));
+    let warn = "rules:\n- controls: [PAL-101]\n  action: warn\n";
+    let policy = policy_file(dir.path(), warn);
+    let webhook = Webhook::start(bin(), &certs, &["--policy", policy.to_str().unwrap()]);
+    let body = dir.path().join("review.json");
+    std::fs::write(&body, review_body("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"x:1\",\"securityContext\":{\"privileged\":true}}]}}")).unwrap();
+    let data = format!("@{}", body.display());
+    let allowed = || {
+        let out = webhook.curl(
+            &certs,
+            &[
+                "/validate",
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                &data,
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(text.contains("\"uid\":\"1\""), "{text}");
+        text.contains("\"allowed\":true")
+    };
+    let eventually = |want: bool| {
+        for _ in 0..50 {
+            if allowed() == want {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(allowed());
+    // Written as a ConfigMap update lands: a new file renamed over the old one.
+    let swap = |text: &str| {
+        let next = dir.path().join("admission.yaml.new");
+        std::fs::write(
+            &next,
+            format!(
+                "apiVersion: admission.palisade.dev/v1alpha1\nkind: AdmissionConfiguration\n{text}"
+            ),
+        )
+        .unwrap();
+        std::fs::rename(&next, &policy).unwrap();
+    };
+    swap("rules:\n- controls: [PAL-101]\n  action: deny\n");
+    assert!(eventually(false), "the new policy is in force");
+    swap("rules:\n- controls: [PAL-101]\n  action: sometimes\n");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        !allowed(),
+        "a policy that does not load leaves the previous one in force"
+    );
+    let metrics = String::from_utf8_lossy(&webhook.curl(&certs, &["/metrics"]).stdout).to_string();
+    assert!(
+        metrics.contains("palisade_admission_reloads_total{what=\"policy\",result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_admission_reloads_total{what=\"policy\",result=\"error\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        webhook
+            .log_text()
+            .contains("policy not reloaded; the previous one stays in force"),
+        "{}",
+        webhook.log_text()
+    );
+}

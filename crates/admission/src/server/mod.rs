@@ -53,12 +53,18 @@ impl ServeOptions {
             tls,
             policy,
             max_review_bytes: 3 * 1024 * 1024,
-            max_in_flight: 256,
+            max_in_flight: default_in_flight(),
             read_timeout: Duration::from_secs(10),
             evaluation_timeout: Duration::from_secs(4),
             reload_interval: Duration::from_secs(1),
         }
     }
+}
+
+/// Reviews evaluated at once by default: 16 per core. Evaluation is CPU work, so more in
+/// flight only adds queueing; beyond it, requests are shed at once with 503.
+pub fn default_in_flight() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from) * 16
 }
 
 /// Why the server could not start.
@@ -183,6 +189,9 @@ pub async fn serve(
     Ok(())
 }
 
+/// Streams an HTTP/2 client may have open on one connection.
+const MAX_STREAMS_PER_CONNECTION: u32 = 64;
+
 /// Go's answer to plain HTTP on a TLS port, so a misconfigured client learns why.
 const PLAIN_HTTP: &[u8] = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
 
@@ -229,7 +238,12 @@ async fn connection(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout);
-    builder.http2().timer(TokioTimer::new());
+    // A bounded number of streams per connection: beyond it a request is refused at once
+    // (REFUSED_STREAM, which clients retry) instead of queueing unseen before the handler.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
     let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
     tokio::pin!(conn);
     tokio::select! {

@@ -107,6 +107,8 @@ async fn review(
     let done = |decision: &str, dry_run: bool| recorder.done(decision, dry_run);
     // Explicit load shedding: over the limit, answer at once and let the API server retry
     // or apply the webhook's failurePolicy, rather than queue past its timeout.
+    // The body is not read: shedding must cost next to nothing. Over HTTP/2 the stream is
+    // then reset after the answer, which clients handle.
     let Ok(_permit) = Arc::clone(&state.permits).try_acquire_owned() else {
         done("shed", false);
         let mut response = refuse(

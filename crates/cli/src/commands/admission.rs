@@ -85,7 +85,9 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<u8> {
         args.policy.clone(),
     );
     options.max_review_bytes = args.max_review_size.saturating_mul(1024);
-    options.max_in_flight = args.max_in_flight;
+    if let Some(n) = args.max_in_flight {
+        options.max_in_flight = n;
+    }
     options.read_timeout = std::time::Duration::from_secs(args.read_timeout);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
