@@ -308,3 +308,66 @@ fn connection_problems_are_clear_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn live_scan_runs_policies_with_the_clusters_namespaces_and_parameters() {
+    let cluster = TestCluster::start();
+    // The replica limit's parameter lives in the cluster, not in the policy files; the
+    // binding skips namespaces labelled environment=dev, which only the cluster knows.
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: platform-policies}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: sandbox, labels: {environment: dev}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: replica-limit, namespace: platform-policies}\ndata: {maxReplicas: \"3\"}\n",
+    );
+    for ns in ["shop", "sandbox"] {
+        cluster.apply(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api, namespace: {ns}}}\nspec:\n  replicas: 5\n  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec:\n      containers: [{{name: a, image: registry.example/api:1.0}}]\n"
+        ));
+    }
+    // Only the policy and its binding: the ConfigMap of the example is not passed.
+    let dir = tempfile::tempdir().unwrap();
+    let example =
+        std::fs::read_to_string(root().join("examples/policies/replica-limit/policy.yaml"))
+            .unwrap();
+    let policy_only: Vec<&str> = example
+        .split("\n---\n")
+        .filter(|doc| !doc.lines().any(|l| l == "kind: ConfigMap"))
+        .collect();
+    let policy = dir.path().join("replica-limit.yaml");
+    std::fs::write(&policy, policy_only.join("\n---\n")).unwrap();
+    let out = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--policy",
+            policy.to_str().unwrap(),
+            "-f",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        Some(cluster.kubeconfig()),
+    );
+    let report = json(&out);
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["controlId"] == "ValidatingAdmissionPolicy/replica-limit")
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["object"]["namespace"].as_str().unwrap_or(""),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{found:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        found[0].starts_with("shop replicas 5 is above the limit of 3"),
+        "{found:?}"
+    );
+}
