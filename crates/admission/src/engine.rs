@@ -51,6 +51,24 @@ struct Problem {
     own: Option<Action>,
 }
 
+impl Problem {
+    /// A violation of a user's policy: no field pointer, no fix beyond its message.
+    fn of_policy(control: String, message: String, own: Action) -> Problem {
+        Problem {
+            control,
+            pointer: String::new(),
+            message,
+            fix: String::new(),
+            own: Some(own),
+        }
+    }
+
+    /// A policy that could not be evaluated.
+    fn evaluation_failure(error: palisade_policy::PolicyError) -> Problem {
+        Problem::of_policy("policy-error".into(), error.message, Action::Deny)
+    }
+}
+
 /// The compiled configuration.
 pub struct Engine {
     config: AdmissionConfig,
@@ -260,24 +278,14 @@ impl Engine {
             let Some((constraint, _)) = self.policies.constraints.get(v.constraint) else {
                 continue;
             };
-            problems.push(Problem {
-                control: format!("{}/{}", constraint.kind, constraint.name),
-                pointer: String::new(),
-                message: v.message,
-                fix: String::new(),
-                own: Some(gatekeeper_action(constraint.action)),
-            });
+            problems.push(Problem::of_policy(
+                format!("{}/{}", constraint.kind, constraint.name),
+                v.message,
+                gatekeeper_action(constraint.action),
+            ));
         }
         // A policy that could not be evaluated stops the request: fail closed, and say why.
-        for e in errors {
-            problems.push(Problem {
-                control: "policy-error".into(),
-                pointer: String::new(),
-                message: e.message,
-                fix: String::new(),
-                own: Some(Action::Deny),
-            });
-        }
+        problems.extend(errors.into_iter().map(Problem::evaluation_failure));
         let (violations, errors) = self
             .policies
             .review_admission_policies(&reviewed, &self.cluster);
@@ -289,23 +297,13 @@ impl Engine {
             } else {
                 Action::Audit
             };
-            problems.push(Problem {
-                control: format!("ValidatingAdmissionPolicy/{}", v.policy_name),
-                pointer: String::new(),
-                message: v.message,
-                fix: String::new(),
-                own: Some(own),
-            });
+            problems.push(Problem::of_policy(
+                format!("ValidatingAdmissionPolicy/{}", v.policy_name),
+                v.message,
+                own,
+            ));
         }
-        for e in errors {
-            problems.push(Problem {
-                control: "policy-error".into(),
-                pointer: String::new(),
-                message: e.message,
-                fix: String::new(),
-                own: Some(Action::Deny),
-            });
-        }
+        problems.extend(errors.into_iter().map(Problem::evaluation_failure));
         problems
     }
 
