@@ -128,32 +128,14 @@ impl TestCluster {
         let crt = pki.join(format!("user-{name}.crt"));
         let mut subject: String = groups.iter().map(|g| format!("/O={g}")).collect();
         subject.push_str(&format!("/CN={name}"));
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-            ])
-            .args(["-nodes", "-days", "1", "-subj", &subject])
-            .arg("-CA")
-            .arg(pki.join("ca.crt"))
-            .arg("-CAkey")
-            .arg(pki.join("ca.key"))
-            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-            .args(["-addext", "extendedKeyUsage=clientAuth"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&crt)
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(
-            status.success(),
-            "openssl could not make a client certificate"
+        new_pair(
+            &subject,
+            Some((&pki.join("ca.crt"), &pki.join("ca.key"))),
+            &[
+                "basicConstraints=critical,CA:FALSE",
+                "extendedKeyUsage=clientAuth",
+            ],
+            (&key, &crt),
         );
         let path = self.dir().join(format!("kubeconfig-{name}"));
         let config = format!(
@@ -191,27 +173,15 @@ impl Certificates {
     /// A new CA (`ca.crt`, `ca.key`) and a serving pair (`tls.crt`, `tls.key`) in `dir`.
     pub fn new(dir: &Path) -> Certificates {
         std::fs::create_dir_all(dir).expect("certificate directory");
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
+        new_pair(
             "/CN=palisade-webhook-ca",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-            "-keyout",
-            &path(dir, "ca.key"),
-            "-out",
-            &path(dir, "ca.crt"),
-        ]);
+            None,
+            &[
+                "basicConstraints=critical,CA:TRUE",
+                "keyUsage=critical,keyCertSign",
+            ],
+            (&dir.join("ca.key"), &dir.join("ca.crt")),
+        );
         let certs = Certificates {
             dir: dir.to_path_buf(),
         };
@@ -228,31 +198,15 @@ impl Certificates {
         let dir = &self.dir;
         // Written next to the final files and renamed, as a mounted Secret changes: the
         // server never reads half a file.
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
+        new_pair(
             subject,
-            "-CA",
-            &path(dir, "ca.crt"),
-            "-CAkey",
-            &path(dir, "ca.key"),
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-addext",
-            extension,
-            "-keyout",
-            &path(dir, &format!("{name}.key.new")),
-            "-out",
-            &path(dir, &format!("{name}.crt.new")),
-        ]);
+            Some((&dir.join("ca.crt"), &dir.join("ca.key"))),
+            &["basicConstraints=critical,CA:FALSE", extension],
+            (
+                &dir.join(format!("{name}.key.new")),
+                &dir.join(format!("{name}.crt.new")),
+            ),
+        );
         for ext in ["key", "crt"] {
             std::fs::rename(
                 dir.join(format!("{name}.{ext}.new")),
@@ -274,19 +228,41 @@ impl Certificates {
     }
 }
 
-fn path(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
-}
-
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
+/// An ECDSA P-256 key and certificate (`key`, `crt`), valid 2 days, self-signed or signed
+/// by `ca` (certificate, key), with one `-addext` per extension.
+fn new_pair(
+    subject: &str,
+    ca: Option<(&Path, &Path)>,
+    extensions: &[&str],
+    (key, crt): (&Path, &Path),
+) {
+    let mut command = Command::new("openssl");
+    command.args([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+    ]);
+    command.args(["-nodes", "-days", "2", "-subj", subject]);
+    if let Some((ca_crt, ca_key)) = ca {
+        command.arg("-CA").arg(ca_crt).arg("-CAkey").arg(ca_key);
+    }
+    for extension in extensions {
+        command.args(["-addext", extension]);
+    }
+    let out = command
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(crt)
         .output()
         .expect("openssl (scripts/test needs it)");
     assert!(
         out.status.success(),
-        "openssl {} failed: {}",
-        args.join(" "),
+        "openssl could not make {}: {}",
+        crt.display(),
         String::from_utf8_lossy(&out.stderr)
     );
 }
