@@ -371,3 +371,63 @@ fn live_scan_runs_policies_with_the_clusters_namespaces_and_parameters() {
         "{found:?}"
     );
 }
+
+/// In a pod, kube clients read the service account from a fixed path. The test gives the
+/// scanner that path in a private mount namespace (an unprivileged user namespace), with a
+/// real token the API server issued for a ServiceAccount that may read workloads but not
+/// secrets.
+#[test]
+fn in_cluster_credentials_are_the_pods_service_account() {
+    let cluster = TestCluster::start();
+    cluster.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: scanners}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: palisade, namespace: scanners}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: palisade-reader}\nrules:\n- apiGroups: ['']\n  resources: [pods, namespaces, services, configmaps, serviceaccounts]\n  verbs: [get, list]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: palisade-reads}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-reader}\nsubjects:\n- {kind: ServiceAccount, name: palisade, namespace: scanners}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: root-shell, namespace: scanners}\nspec:\n  containers:\n  - name: shell\n    image: busybox:1.36\n    securityContext: {privileged: true}\n",
+    );
+    let token = cluster.kubectl_ok(&["create", "token", "palisade", "-n", "scanners"]);
+    let account = tempfile::tempdir().unwrap();
+    std::fs::write(account.path().join("token"), token.trim()).unwrap();
+    std::fs::copy(
+        cluster.dir().join("pki/ca.crt"),
+        account.path().join("ca.crt"),
+    )
+    .unwrap();
+    std::fs::write(account.path().join("namespace"), "scanners").unwrap();
+
+    let server = cluster.server();
+    let port = server.rsplit(':').next().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mount = format!(
+        "mount -t tmpfs tmpfs /run && mkdir -p {dir} && mount --bind {account} {dir} && exec \"$0\" \"$@\"",
+        dir = "/run/secrets/kubernetes.io/serviceaccount",
+        account = account.path().display(),
+    );
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c", &mount])
+        .arg(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "--cluster", "-f", "json", "--fail-on", "none"])
+        .current_dir(root())
+        .env_remove("KUBECONFIG")
+        .env("HOME", home.path())
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", port)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("unshare (util-linux) runs the scanner in its own mount namespace");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report = json(&out);
+    assert_eq!(report["summary"]["cluster"], "in-cluster", "{report}");
+    let privileged: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["controlId"] == "PAL-101" && f["object"]["name"] == "root-shell")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{}", report["findings"]);
+    assert_eq!(
+        privileged[0]["location"]["file"],
+        "cluster://in-cluster/api/v1/namespaces/scanners/pods/root-shell"
+    );
+    // It may not read secrets: the scan says so and goes on.
+    assert!(stderr.contains("not allowed to list"), "{stderr}");
+    assert!(stderr.contains("secrets"), "{stderr}");
+}
