@@ -240,10 +240,18 @@ async fn connection(
         .header_read_timeout(timeout);
     // A bounded number of streams per connection: beyond it a request is refused at once
     // (REFUSED_STREAM, which clients retry) instead of queueing unseen before the handler.
+    //
+    // hyper closes a connection after 1,024 streams it reset for protocol errors. A shed
+    // review is answered before its body is read, and the body's DATA frames still on the
+    // wire then reach a reset stream: under sustained overload every long-lived connection
+    // from the API server would hit the limit and fail all its reviews in flight. The limit
+    // guards against clients that make a server start work and abandon it; here the
+    // evaluation permits bound the work whatever happens to streams.
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION);
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .max_local_error_reset_streams(None);
     let conn = builder.serve_connection(TokioIo::new(stream), hyper_service);
     tokio::pin!(conn);
     tokio::select! {

@@ -109,7 +109,7 @@ async fn review(
     // or apply the webhook's failurePolicy, rather than queue past its timeout.
     // The body is not read: shedding must cost next to nothing. Over HTTP/2 the stream is
     // then reset after the answer, which clients handle.
-    let Ok(_permit) = Arc::clone(&state.permits).try_acquire_owned() else {
+    let Ok(permit) = Arc::clone(&state.permits).try_acquire_owned() else {
         done("shed", false);
         let mut response = refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -121,7 +121,7 @@ async fn review(
         return response;
     };
     state.metrics.in_flight().inc();
-    let response = answer(&state, client, request, endpoint, &recorder).await;
+    let response = answer(&state, client, request, endpoint, &recorder, permit).await;
     state.metrics.in_flight().dec();
     response
 }
@@ -132,6 +132,7 @@ async fn answer(
     request: Request,
     endpoint: Endpoint,
     recorder: &Recorder<'_>,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Response {
     let done = |decision: &str, dry_run: bool| recorder.done(decision, dry_run);
     let json = request
@@ -201,7 +202,11 @@ async fn answer(
     let dry_run = review.dry_run();
     let engine = state.engine();
     // Evaluation is CPU work (a Rego policy may take up to its limit): off the I/O threads.
+    // The permit goes with the work: a review whose stream was reset, or which ran past its
+    // timeout, still counts as in flight until its evaluation ends, so nothing a client does
+    // can start more evaluations than the limit.
     let work = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let decision = match endpoint {
             Endpoint::Validate => engine.validate(&review),
             Endpoint::Mutate => engine.mutate(&review),
