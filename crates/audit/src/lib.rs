@@ -28,6 +28,7 @@ assert_eq!(events[0].resource(), Some("pods"));
 
 pub mod alert;
 pub mod event;
+pub mod pack;
 
 pub use alert::{Alert, Engine, Identity, Target};
 pub use event::{Event, EventError, Origin};
