@@ -30,6 +30,7 @@ pub mod alert;
 pub mod baseline;
 pub mod event;
 pub mod pack;
+pub mod sigma;
 
 pub use alert::{Alert, Engine, Identity, Target};
 pub use event::{Event, EventError, Origin};
