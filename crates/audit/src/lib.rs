@@ -29,6 +29,7 @@ assert_eq!(events[0].resource(), Some("pods"));
 pub mod alert;
 pub mod baseline;
 pub mod event;
+pub mod falco;
 pub mod pack;
 pub mod sigma;
 
