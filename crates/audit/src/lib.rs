@@ -31,6 +31,7 @@ pub mod baseline;
 pub mod event;
 pub mod falco;
 pub mod pack;
+pub mod serve;
 pub mod sigma;
 
 pub use alert::{Alert, Engine, Identity, Target};

@@ -30,6 +30,9 @@ pub enum Command {
     /// The admission webhook: serve it, or print the manifests that install it.
     #[command(subcommand)]
     Admission(AdmissionCommand),
+    /// Audit-log analysis: serve the API server's audit webhook.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -321,6 +324,59 @@ pub struct ServeArgs {
     /// Seconds a client has for its TLS handshake, its headers and its body, each.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout: u64,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `palisade audit`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Serve the API server's audit webhook over HTTPS (`POST /audit`, with `/healthz`,
+    /// `/readyz` and `/metrics`): each batch is written to a journal before it is
+    /// acknowledged, analysed from there, and analysed once even across crashes.
+    Serve(Box<AuditServeArgs>),
+}
+
+/// `palisade audit serve`.
+#[derive(Debug, Args)]
+pub struct AuditServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9443")]
+    pub listen: std::net::SocketAddr,
+    /// Serving certificate chain (PEM); reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: PathBuf,
+    /// Its private key (PEM); reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: PathBuf,
+    /// Require client certificates signed by this CA (PEM) on /audit.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+    /// Directory of the journal and the checkpoint (created if missing; one server each).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: PathBuf,
+    /// Append alerts (JSON lines) to this file instead of stdout; exactly once across crashes.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Largest batch accepted, in KiB (413 beyond).
+    #[arg(long, value_name = "KIB", default_value_t = 16384, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_batch_size: u64,
+    /// Journal bytes accepted but not yet analysed, at most, in MiB (429 beyond).
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_backlog: u64,
+    /// Batches received or written at once (503 beyond).
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_in_flight: u64,
+    /// Journal segment size, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub segment_size: u64,
+    /// Seconds a client has for its TLS handshake, its headers and its body, each.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout: u64,
+    /// Debugging: also raise one `echo` alert per event, to see what arrives.
+    #[arg(long)]
+    pub echo_events: bool,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -33,6 +33,7 @@ pub fn run(bin_name: &'static str) -> ExitCode {
         Command::Frameworks(cmd) => commands::frameworks::run(&cmd),
         Command::Policy(cmd) => commands::policy::run(&cmd),
         Command::Admission(cmd) => commands::admission::run(&cmd),
+        Command::Audit(cmd) => commands::audit::run(&cmd),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), bin_name, &mut std::io::stdout());
             Ok(0)

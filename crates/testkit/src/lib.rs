@@ -32,16 +32,42 @@ pub struct TestCluster {
 impl TestCluster {
     /// Starts a cluster and waits until it is ready.
     pub fn start() -> TestCluster {
-        let dir = tempfile::Builder::new()
-            .prefix("palisade-cluster-")
-            .tempdir()
-            .expect("temporary directory");
-        let out = Command::new(root().join("scripts/test-cluster"))
-            .arg("start")
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("run scripts/test-cluster");
+        Self::start_in(new_dir(), None)
+    }
+
+    /// Starts a cluster whose API server also posts its audit events, in batches, to the
+    /// audit webhook at `url` (such as `https://127.0.0.1:PORT/audit`), trusting `ca` for
+    /// its certificate and presenting `client` (certificate, key) when given.
+    pub fn start_with_audit_webhook(
+        url: &str,
+        ca: &Path,
+        client: Option<(&Path, &Path)>,
+    ) -> TestCluster {
+        let dir = new_dir();
+        let config = dir.path().join("audit-webhook.kubeconfig");
+        let user = match client {
+            Some((crt, key)) => format!(
+                "{{client-certificate: {}, client-key: {}}}",
+                crt.display(),
+                key.display()
+            ),
+            None => "{}".to_string(),
+        };
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: palisade\n  cluster: {{server: \"{url}\", certificate-authority: {}}}\nusers:\n- name: kube-apiserver\n  user: {user}\ncontexts:\n- name: audit\n  context: {{cluster: palisade, user: kube-apiserver}}\ncurrent-context: audit\n",
+            ca.display()
+        );
+        std::fs::write(&config, text).expect("write the audit webhook kubeconfig");
+        Self::start_in(dir, Some(&config))
+    }
+
+    fn start_in(dir: tempfile::TempDir, audit_webhook: Option<&Path>) -> TestCluster {
+        let mut command = Command::new(root().join("scripts/test-cluster"));
+        command.arg("start").arg(dir.path()).stdin(Stdio::null());
+        if let Some(config) = audit_webhook {
+            command.env("PALISADE_AUDIT_WEBHOOK_CONFIG", config);
+        }
+        let out = command.output().expect("run scripts/test-cluster");
         assert!(
             out.status.success(),
             "scripts/test-cluster start failed (run scripts/test, which builds the API server):\n{}",
@@ -160,6 +186,13 @@ impl Drop for TestCluster {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+fn new_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("palisade-cluster-")
+        .tempdir()
+        .expect("temporary directory")
 }
 
 /// A CA and a serving certificate for `127.0.0.1` and `localhost`, made with openssl.

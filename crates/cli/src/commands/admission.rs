@@ -97,7 +97,7 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<u8> {
 }
 
 /// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -121,7 +121,7 @@ async fn shutdown_signal() {
 }
 
 /// `RUST_LOG` picks the level (default info).
-fn init_logging(format: LogFormat) {
+pub(crate) fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

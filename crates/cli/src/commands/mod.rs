@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod admission;
+pub mod audit;
 mod cluster;
 pub mod controls;
 pub mod frameworks;

@@ -1,0 +1,13 @@
+//! `palisade audit`: audit-log analysis.
+
+mod detectors;
+mod serve;
+
+use crate::args::AuditCommand;
+
+/// Runs an audit subcommand.
+pub fn run(command: &AuditCommand) -> anyhow::Result<u8> {
+    match command {
+        AuditCommand::Serve(args) => serve::run(args),
+    }
+}
