@@ -33,6 +33,8 @@ pub mod falco;
 pub mod pack;
 pub mod serve;
 pub mod sigma;
+pub mod sink;
+pub mod summary;
 
 pub use alert::{Alert, Engine, Identity, Target};
 pub use event::{Event, EventError, Origin};

@@ -1,7 +1,10 @@
 //! One audit event and where it was read from.
 
+mod envelope;
 mod parse;
+pub mod read;
 
+pub use envelope::{CLUSTER_ANNOTATION, FORMAT_ANNOTATION};
 pub use parse::{EventError, MAX_EVENT_BYTES, parse, parse_with_warnings};
 
 use serde_json::Value;

@@ -1,5 +1,6 @@
 //! JSON text to events: one Event, an EventList, or a cloud envelope.
 
+use super::envelope::{self, Envelope};
 use super::{Event, Origin};
 use serde_json::{Map, Value};
 
@@ -45,13 +46,23 @@ pub enum EventError {
 
 /// The events in one JSON text (a line of a log, or a posted body).
 ///
-/// An oversized event is returned (without its objects) *and* reported: the second element
-/// holds such warnings. A text that is not events is an error.
+/// An oversized event is returned without its objects. A text that is not events is an
+/// error, and so is a batch with any item that is not an event (use
+/// [`parse_with_warnings`] to keep the good items of a batch).
 pub fn parse(text: impl AsRef<[u8]>, origin: &Origin) -> Result<Vec<Event>, EventError> {
-    parse_with_warnings(text.as_ref(), origin).map(|(events, _)| events)
+    let (events, warnings) = parse_with_warnings(text.as_ref(), origin)?;
+    match warnings
+        .into_iter()
+        .find(|w| !matches!(w, EventError::Oversized { .. }))
+    {
+        Some(error) => Err(error),
+        None => Ok(events),
+    }
 }
 
-/// Like [`parse`], also returning the oversized-event warnings.
+/// Like [`parse`], but a batch (an `EventList`, a JSON array, AKS `records`) keeps its good
+/// items: each bad item is a warning naming its index, and so is each oversized event.
+/// Only a text that is not JSON, or a single value that is not an event, is an error.
 pub fn parse_with_warnings(
     text: &[u8],
     origin: &Origin,
@@ -60,11 +71,19 @@ pub fn parse_with_warnings(
         origin: origin.clone(),
         message: e.to_string(),
     })?;
+    parse_value(value, text.len(), origin)
+}
+
+/// [`parse_with_warnings`] of a value already parsed from `size` bytes of text.
+pub(crate) fn parse_value(
+    value: Value,
+    size: usize,
+    origin: &Origin,
+) -> Result<(Vec<Event>, Vec<EventError>), EventError> {
     let mut events = Vec::new();
     let mut warnings = Vec::new();
-    let oversized = text.len() > MAX_EVENT_BYTES;
-    collect(value, origin, &mut events)?;
-    if oversized {
+    collect(value, origin, &mut events, &mut warnings)?;
+    if size > MAX_EVENT_BYTES {
         for event in &mut events {
             let size = serde_json::to_vec(&event.value).map_or(0, |v| v.len());
             if size > MAX_EVENT_BYTES {
@@ -84,14 +103,77 @@ pub fn parse_with_warnings(
     Ok((events, warnings))
 }
 
-fn collect(value: Value, origin: &Origin, events: &mut Vec<Event>) -> Result<(), EventError> {
+/// The items of a batch: each is collected on its own, and one that is not an event is a
+/// warning naming where it stood.
+fn collect_batch(
+    items: Vec<Value>,
+    what: &str,
+    origin: &Origin,
+    events: &mut Vec<Event>,
+    warnings: &mut Vec<EventError>,
+) {
+    for (index, item) in items.into_iter().enumerate() {
+        if let Err(error) = collect(item, origin, events, warnings) {
+            warnings.push(error.within(&format!("{what}[{index}]")));
+        }
+    }
+}
+
+fn collect(
+    value: Value,
+    origin: &Origin,
+    events: &mut Vec<Event>,
+    warnings: &mut Vec<EventError>,
+) -> Result<(), EventError> {
     let not_an_event = |message: String| EventError::NotAnEvent {
         origin: origin.clone(),
         message,
     };
     let map = match value {
         Value::Object(map) => map,
+        // A pretty-printed file (`gcloud logging read --format=json`, `jq -s`) is an array.
+        Value::Array(items) => {
+            collect_batch(items, "item", origin, events, warnings);
+            return Ok(());
+        }
         other => return Err(not_an_event(format!("a JSON {}", kind_of(&other)))),
+    };
+    if let Some(envelope) = Envelope::of(&map) {
+        return match envelope {
+            Envelope::AksBatch => {
+                let records = envelope::aks_records(map, origin)?;
+                collect_batch(records, "records", origin, events, warnings);
+                Ok(())
+            }
+            Envelope::AksRecord => {
+                let Value::Object(event) = envelope::aks_record(map, origin)? else {
+                    return Err(not_an_event(
+                        "AKS record properties.log holds no JSON object".to_string(),
+                    ));
+                };
+                native(event, origin, events, warnings)
+            }
+            Envelope::Gke => {
+                let Value::Object(event) = envelope::gke_entry(map, origin)? else {
+                    return Err(not_an_event("GKE log entry gave no event".to_string()));
+                };
+                native(event, origin, events, warnings)
+            }
+        };
+    }
+    native(map, origin, events, warnings)
+}
+
+/// An `audit.k8s.io` Event or EventList.
+fn native(
+    map: Map<String, Value>,
+    origin: &Origin,
+    events: &mut Vec<Event>,
+    warnings: &mut Vec<EventError>,
+) -> Result<(), EventError> {
+    let not_an_event = |message: String| EventError::NotAnEvent {
+        origin: origin.clone(),
+        message,
     };
     match map.get("kind").and_then(Value::as_str) {
         Some("EventList") => {
@@ -99,9 +181,7 @@ fn collect(value: Value, origin: &Origin, events: &mut Vec<Event>) -> Result<(),
             let mut map = map;
             match map.remove("items") {
                 Some(Value::Array(items)) => {
-                    for item in items {
-                        collect(item, origin, events)?;
-                    }
+                    collect_batch(items, "items", origin, events, warnings);
                     Ok(())
                 }
                 None | Some(Value::Null) => Ok(()),
@@ -165,7 +245,29 @@ fn check_event(map: &Map<String, Value>, origin: &Origin) -> Result<(), EventErr
     Ok(())
 }
 
-fn kind_of(value: &Value) -> &'static str {
+impl EventError {
+    /// The same error, said of a part of the text (`items[3]`, `records[0]`).
+    fn within(self, part: &str) -> EventError {
+        match self {
+            EventError::NotAnEvent { origin, message } => EventError::NotAnEvent {
+                origin,
+                message: format!("{part}: {message}"),
+            },
+            other => other,
+        }
+    }
+
+    /// Where the text was read.
+    pub fn origin(&self) -> &Origin {
+        match self {
+            EventError::Json { origin, .. }
+            | EventError::NotAnEvent { origin, .. }
+            | EventError::Oversized { origin, .. } => origin,
+        }
+    }
+}
+
+pub(super) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -212,7 +314,8 @@ mod tests {
     fn what_is_not_an_event_is_an_error_naming_the_place() {
         for (text, says) in [
             ("{\"verb\":", "audit.log:7: not JSON: EOF while parsing"),
-            ("[1,2]", "not an audit event: a JSON array"),
+            ("[1,2]", "not an audit event: item[0]: a JSON number"),
+            ("7", "not an audit event: a JSON number"),
             (r#"{"kind":"Pod"}"#, "kind \"Pod\""),
             (
                 r#"{"kind":"Event","apiVersion":"v1","verb":"get"}"#,
