@@ -30,7 +30,7 @@ pub enum Command {
     /// The admission webhook: serve it, or print the manifests that install it.
     #[command(subcommand)]
     Admission(AdmissionCommand),
-    /// Audit-log analysis: serve the API server's audit webhook.
+    /// Audit-log analysis: analyse audit logs, or serve the API server's audit webhook.
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Print a shell completion script.
@@ -332,10 +332,82 @@ pub struct ServeArgs {
 /// `palisade audit`.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
+    /// Analyse audit logs (JSON lines, gzip, directories, `-` for stdin; AKS and GKE
+    /// envelopes) with Palisade's detections, Falco and Sigma rules and learned baselines.
+    Analyze(Box<AuditAnalyzeArgs>),
     /// Serve the API server's audit webhook over HTTPS (`POST /audit`, with `/healthz`,
     /// `/readyz` and `/metrics`): each batch is written to a journal before it is
     /// acknowledged, analysed from there, and analysed once even across crashes.
     Serve(Box<AuditServeArgs>),
+}
+
+/// The detections `palisade audit analyze` and `serve` run.
+#[derive(Debug, Clone, Args)]
+pub struct AuditRuleArgs {
+    /// Do not run Palisade's own detection pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Falco rules file (repeatable; later files append to and override earlier ones, as
+    /// with `falco -r`).
+    #[arg(long = "falco-rules", value_name = "FILE")]
+    pub falco_rules: Vec<PathBuf>,
+    /// Sigma rule file or directory of rules (repeatable); rules for other log sources are
+    /// reported and left out.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Learned baselines: read from this file if it exists, learned on the way, and saved
+    /// back at the end (and every minute while following or serving).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Palisade pack detections to leave out (ids, repeatable).
+    #[arg(long = "disable", value_name = "ID")]
+    pub disabled: Vec<String>,
+}
+
+/// `palisade audit analyze`.
+#[derive(Debug, Args)]
+pub struct AuditAnalyzeArgs {
+    /// Audit log files (plain or gzip), directories (read recursively) or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The detections.
+    #[command(flatten)]
+    pub rules: AuditRuleArgs,
+    /// Keep reading the files as they grow and rotate, like `tail -F` (stop with Ctrl-C).
+    #[arg(long)]
+    pub follow: bool,
+    /// Only learn the baselines (needs --baseline): no alerts, for a first pass over
+    /// historical logs.
+    #[arg(long, requires = "baseline")]
+    pub learn: bool,
+    /// What stdout shows: a table (alerts as they come, then a summary) or JSON lines
+    /// (one alert per line, schema in docs/audit/alerts.md).
+    #[arg(short, long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Also append every alert as a JSON line to this file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also POST every alert as JSON to this URL (retried with backoff).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// CA bundle (PEM) that signs the webhook's certificate (default: the system's).
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    pub webhook_ca: Option<PathBuf>,
+    /// Report only alerts of this severity or above.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub min_severity: Option<palisade_model::Severity>,
+    /// Exit 1 when an alert of this severity or above was raised (`none`: never).
+    #[arg(long, value_name = "SEVERITY", default_value = "none")]
+    pub fail_on: String,
+}
+
+/// What `palisade audit analyze` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Alerts as they come, then the summary table.
+    Table,
+    /// One alert per line as JSON.
+    Json,
 }
 
 /// `palisade audit serve`.
@@ -374,6 +446,9 @@ pub struct AuditServeArgs {
     /// Seconds a client has for its TLS handshake, its headers and its body, each.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout: u64,
+    /// The detections.
+    #[command(flatten)]
+    pub rules: AuditRuleArgs,
     /// Debugging: also raise one `echo` alert per event, to see what arrives.
     #[arg(long)]
     pub echo_events: bool,

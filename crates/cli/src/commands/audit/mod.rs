@@ -1,5 +1,6 @@
 //! `palisade audit`: audit-log analysis.
 
+mod analyze;
 mod detectors;
 mod serve;
 
@@ -8,6 +9,7 @@ use crate::args::AuditCommand;
 /// Runs an audit subcommand.
 pub fn run(command: &AuditCommand) -> anyhow::Result<u8> {
     match command {
+        AuditCommand::Analyze(args) => analyze::run(args),
         AuditCommand::Serve(args) => serve::run(args),
     }
 }

@@ -1,6 +1,6 @@
 //! `palisade audit serve`: the audit webhook.
 
-use super::detectors::detectors;
+use super::detectors::build;
 use crate::args::AuditServeArgs;
 use crate::commands::admission::{init_logging, shutdown_signal};
 use palisade_audit::serve::{Echo, Output, ServeOptions, TlsFiles, serve};
@@ -28,7 +28,23 @@ pub fn run(args: &AuditServeArgs) -> anyhow::Result<u8> {
     options.max_in_flight = usize::try_from(args.max_in_flight)?;
     options.segment_bytes = args.segment_size.saturating_mul(mib);
     options.read_timeout = Duration::from_secs(args.read_timeout);
-    let mut detectors = detectors()?;
+    let built = build(&args.rules, false)?;
+    for line in &built.loaded {
+        tracing::info!("{line}");
+    }
+    for warning in &built.warnings {
+        tracing::warn!("{warning}");
+    }
+    if !built.errors.is_empty() {
+        for error in &built.errors {
+            tracing::error!("{error}");
+        }
+        anyhow::bail!(
+            "{} rule problems: not serving with rules left out",
+            built.errors.len()
+        );
+    }
+    let mut detectors = built.detectors;
     if args.echo_events {
         detectors.push(Box::new(Echo));
     }
