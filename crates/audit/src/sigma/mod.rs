@@ -94,6 +94,14 @@ impl SigmaRules {
         (SigmaRules { rules, fields }, diagnostics)
     }
 
+    /// Loads the rules of one file's text, named `name` in diagnostics.
+    pub fn load_str(name: &str, text: &str) -> (SigmaRules, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut fields = Interner::default();
+        let rules = rule::load_text(name, text, &BTreeMap::new(), &mut fields, &mut diagnostics);
+        (SigmaRules { rules, fields }, diagnostics)
+    }
+
     /// How many rules loaded.
     pub fn rule_count(&self) -> usize {
         self.rules.len()

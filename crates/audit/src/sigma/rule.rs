@@ -57,7 +57,23 @@ pub(super) fn load_file(
             return Vec::new();
         }
     };
-    let parsed = palisade_loader::parse(&text, Limits::default());
+    load_text(&file, &text, placeholders, fields, out)
+}
+
+/// Reads the rules of one file's text; problems go to `out`.
+pub(super) fn load_text(
+    file: &str,
+    text: &str,
+    placeholders: &BTreeMap<String, Vec<String>>,
+    fields: &mut Interner,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Rule> {
+    let mut sink = Sink {
+        file,
+        rule: None,
+        out,
+    };
+    let parsed = palisade_loader::parse(text, Limits::default());
     for warning in &parsed.warnings {
         sink.warn(warning.line(), warning.to_string());
     }
