@@ -1,6 +1,7 @@
 //! `palisade audit serve` as a process: killed with SIGKILL under load it loses and repeats
 //! no acknowledged event; and fed by a real kube-apiserver's audit webhook (batch mode,
-//! mutual TLS), it sees the events of kubectl actions.
+//! mutual TLS), it sees the events of kubectl actions and raises the alerts of the pack, the
+//! upstream Falco rules and the SigmaHQ rules for them.
 
 #![allow(
     clippy::unwrap_used,
@@ -112,6 +113,10 @@ impl Serve {
         for line in text.lines() {
             let alert: serde_json::Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("a broken alert line {line:?}: {e}"));
+            // The detections run too; only the echo is one alert per event.
+            if alert["rule"] != "echo" {
+                continue;
+            }
             let id = alert["events"][0]["auditID"].as_str().unwrap().to_string();
             *counts.entry(id).or_default() += 1;
         }
@@ -276,21 +281,78 @@ fn every_acknowledged_event_is_analysed_exactly_once_after_sigkill() {
 /// The pod `privileged`, privileged.
 const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: privileged, namespace: default}\nspec:\n  containers:\n  - name: app\n    image: registry.example/app:1.0\n    securityContext: {privileged: true}\n";
 
-/// The ResponseComplete events of the cluster's own audit log matching `verb`, `resource`
-/// and, when given, `name`: their auditIDs.
-fn logged(cluster: &TestCluster, verb: &str, resource: &str, name: Option<&str>) -> Vec<String> {
+/// The auditIDs of the ResponseComplete events of the administrator's requests in the
+/// cluster's own audit log that `wanted` accepts.
+fn logged(cluster: &TestCluster, wanted: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
     let text = std::fs::read_to_string(cluster.dir().join("audit.log")).unwrap();
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|e| {
             e["stage"] == "ResponseComplete"
-                && e["verb"] == verb
-                && e["objectRef"]["resource"] == resource
-                && name.is_none_or(|n| e["objectRef"]["name"] == n)
                 && e["user"]["username"] == "palisade-admin"
+                && wanted(e)
         })
         .map(|e| e["auditID"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A request's verb, resource, namespace (`None`: all namespaces) and name (`None`: any).
+fn request<'a>(
+    verb: &'a str,
+    resource: &'a str,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+) -> impl Fn(&serde_json::Value) -> bool + 'a {
+    move |e| {
+        let object = &e["objectRef"];
+        e["verb"] == verb
+            && object["resource"] == resource
+            && object["namespace"].as_str() == namespace
+            && name.is_none_or(|n| object["name"] == n)
+    }
+}
+
+const FALCO_RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../audit/tests/data/falco/k8s_audit_rules.yaml"
+);
+const SIGMA_RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../audit/tests/data/sigma/rules"
+);
+
+/// The (engine, rule) pairs of the alerts about the event `id`, after checking that each
+/// names the administrator and the object the event was about.
+fn raised(
+    alerts: &[serde_json::Value],
+    id: &str,
+    resource: &str,
+    name: Option<&str>,
+) -> HashSet<(String, String)> {
+    let mut rules = HashSet::new();
+    for alert in alerts.iter().filter(|a| a["events"][0]["auditID"] == id) {
+        let rule = alert["rule"].as_str().unwrap().to_string();
+        assert_eq!(
+            alert["identity"]["user"], "palisade-admin",
+            "{rule}: {alert}"
+        );
+        assert_eq!(alert["target"]["resource"], resource, "{rule}: {alert}");
+        if let Some(name) = name {
+            assert_eq!(alert["target"]["name"], name, "{rule}: {alert}");
+        }
+        rules.insert((alert["engine"].as_str().unwrap().to_string(), rule));
+    }
+    rules
+}
+
+/// Asserts that every expected (engine, rule) was raised.
+fn expect(what: &str, raised: &HashSet<(String, String)>, expected: &[(&str, &str)]) {
+    for (engine, rule) in expected {
+        assert!(
+            raised.contains(&(engine.to_string(), rule.to_string())),
+            "{what}: no {engine} alert {rule:?}; raised: {raised:?}"
+        );
+    }
 }
 
 fn ok(out: &Output) -> String {
@@ -303,7 +365,7 @@ fn ok(out: &Output) -> String {
 }
 
 #[test]
-fn the_api_server_audit_webhook_delivers_kubectl_actions() {
+fn the_api_server_audit_webhook_delivers_kubectl_actions_and_their_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let certs = Certificates::new(&dir.path().join("pki"));
     certs.issue(
@@ -312,11 +374,19 @@ fn the_api_server_audit_webhook_delivers_kubectl_actions() {
         "extendedKeyUsage=clientAuth",
     );
     let ca = certs.file("ca.crt");
+    // The pack runs by default; the upstream Falco and SigmaHQ rules beside it.
     let serve = Serve::start(
         dir.path(),
         &certs,
         free_port(),
-        &["--client-ca", ca.to_str().unwrap()],
+        &[
+            "--client-ca",
+            ca.to_str().unwrap(),
+            "--falco-rules",
+            FALCO_RULES,
+            "--sigma",
+            SIGMA_RULES,
+        ],
     );
     let cluster = TestCluster::start_with_audit_webhook(
         &format!("{}/audit", serve.url()),
@@ -341,20 +411,41 @@ fn the_api_server_audit_webhook_delivers_kubectl_actions() {
         "db",
         "--from-literal=password=s3cr3t",
     ]);
+    cluster.kubectl_ok(&["get", "secret", "db", "-n", "default"]);
     cluster.kubectl_ok(&["get", "secrets", "-n", "default"]);
+    cluster.kubectl_ok(&["get", "secrets", "--all-namespaces"]);
 
     let binding = logged(
         &cluster,
-        "create",
-        "clusterrolebindings",
-        Some("mallory-admin"),
+        request("create", "clusterrolebindings", None, Some("mallory-admin")),
     );
-    let pod = logged(&cluster, "create", "pods", Some("privileged"));
-    let secrets = logged(&cluster, "list", "secrets", None);
-    for (what, ids) in [("binding", &binding), ("pod", &pod), ("secrets", &secrets)] {
+    let pod = logged(
+        &cluster,
+        request("create", "pods", Some("default"), Some("privileged")),
+    );
+    let secret = logged(
+        &cluster,
+        request("get", "secrets", Some("default"), Some("db")),
+    );
+    let secrets = logged(&cluster, request("list", "secrets", Some("default"), None));
+    let all_secrets = logged(&cluster, request("list", "secrets", None, None));
+    for (what, ids) in [
+        ("binding", &binding),
+        ("pod", &pod),
+        ("secret", &secret),
+        ("secrets", &secrets),
+        ("all secrets", &all_secrets),
+    ] {
         assert_eq!(ids.len(), 1, "{what}: {ids:?}");
     }
-    let wanted: Vec<&String> = [&binding[0], &pod[0], &secrets[0]].into();
+    let wanted: Vec<&String> = [
+        &binding[0],
+        &pod[0],
+        &secret[0],
+        &secrets[0],
+        &all_secrets[0],
+    ]
+    .into();
     let mut arrived = false;
     for _ in 0..200 {
         let echoed = serve.echoed();
@@ -377,16 +468,105 @@ fn the_api_server_audit_webhook_delivers_kubectl_actions() {
             .map(|a| a["events"][0].clone())
             .unwrap()
     };
-    let binding = event(&binding[0]);
-    assert_eq!(binding["verb"], "create");
-    assert_eq!(binding["requestObject"]["roleRef"]["name"], "cluster-admin");
-    assert_eq!(binding["requestObject"]["subjects"][0]["name"], "mallory");
-    let pod = event(&pod[0]);
+    // The audit policy logs request bodies, which the binding and pod rules read.
+    let binding_event = event(&binding[0]);
+    assert_eq!(binding_event["verb"], "create");
     assert_eq!(
-        pod["requestObject"]["spec"]["containers"][0]["securityContext"]["privileged"],
+        binding_event["requestObject"]["roleRef"]["name"],
+        "cluster-admin"
+    );
+    assert_eq!(
+        binding_event["requestObject"]["subjects"][0]["name"],
+        "mallory"
+    );
+    let pod_event = event(&pod[0]);
+    assert_eq!(
+        pod_event["requestObject"]["spec"]["containers"][0]["securityContext"]["privileged"],
         true
     );
     assert_eq!(event(&secrets[0])["verb"], "list");
+
+    let on_binding = raised(
+        &alerts,
+        &binding[0],
+        "clusterrolebindings",
+        Some("mallory-admin"),
+    );
+    expect(
+        "cluster-admin binding",
+        &on_binding,
+        &[
+            ("palisade", "PAL-A130"),
+            ("falco", "Attach to cluster-admin Role"),
+            ("falco", "K8s ClusterRoleBinding Created"),
+            ("sigma", "Kubernetes Rolebinding Modification"),
+        ],
+    );
+    let binding_alert = |engine: &str| {
+        alerts
+            .iter()
+            .find(|a| {
+                a["events"][0]["auditID"] == binding[0].as_str()
+                    && a["engine"] == engine
+                    && a["rule"] != "echo"
+            })
+            .unwrap()
+    };
+    // Falco's output names the subject; the pack's message the role and the subject.
+    let falco = binding_alert("falco")["message"].as_str().unwrap();
+    assert!(falco.contains("mallory"), "{falco}");
+    let pack = &alerts
+        .iter()
+        .find(|a| a["events"][0]["auditID"] == binding[0].as_str() && a["rule"] == "PAL-A130")
+        .unwrap()["message"];
+    let pack = pack.as_str().unwrap();
+    assert!(
+        pack.contains("cluster-admin") && pack.contains("mallory"),
+        "{pack}"
+    );
+
+    // Sigma's privileged-container rule reads a field audit events never have, so only the
+    // pack and Falco see this one.
+    let on_pod = raised(&alerts, &pod[0], "pods", Some("privileged"));
+    expect(
+        "privileged pod",
+        &on_pod,
+        &[("palisade", "PAL-A110"), ("falco", "Create Privileged Pod")],
+    );
+    let pod_alert = alerts
+        .iter()
+        .find(|a| a["events"][0]["auditID"] == pod[0].as_str() && a["rule"] == "PAL-A110")
+        .unwrap();
+    assert_eq!(pod_alert["severity"], "high");
+    assert_eq!(pod_alert["target"]["namespace"], "default");
+
+    let on_secret = raised(&alerts, &secret[0], "secrets", Some("db"));
+    expect(
+        "secret read",
+        &on_secret,
+        &[("falco", "K8s Secret Get Successfully")],
+    );
+    let on_secrets = raised(&alerts, &secrets[0], "secrets", None);
+    expect(
+        "secrets listed in a namespace",
+        &on_secrets,
+        &[("sigma", "Kubernetes Secrets Enumeration")],
+    );
+    let on_all = raised(&alerts, &all_secrets[0], "secrets", None);
+    expect(
+        "secrets listed in all namespaces",
+        &on_all,
+        &[
+            ("palisade", "PAL-A140"),
+            ("sigma", "Kubernetes Secrets Enumeration"),
+        ],
+    );
+    // Listing in one namespace is routine for the pack; across all of them it is not.
+    assert!(
+        !on_secrets.contains(&("palisade".to_string(), "PAL-A140".to_string())),
+        "PAL-A140 on a list in one namespace: {on_secrets:?}"
+    );
+
     // Everything the API server sent was acknowledged, and certified.
     let (_, metrics) = serve.curl(&certs, "/metrics", &[]);
     assert!(!metrics.contains("result=\"unauthorized\""), "{metrics}");
