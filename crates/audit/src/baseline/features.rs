@@ -1,7 +1,6 @@
 //! What the baselines read from one event: who, what, where from, with what client.
 
 use crate::Event;
-use serde_json::Value;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -50,27 +49,25 @@ pub struct Scratch {
 impl Scratch {
     /// The features of `event`.
     pub fn extract<'a>(&'a mut self, event: &'a Event, group_nodes: bool) -> Features<'a> {
-        // Straight from the JSON, each object looked up once: map lookups are most of the
-        // cost of reading an event.
-        let json = event.json();
-        let text = |v: Option<&'a Value>| v.and_then(Value::as_str);
-        let identity = match text(json.get("user").and_then(|u| u.get("username"))) {
+        // The typed fields: no JSON lookups.
+        let identity = match event.user_name() {
             Some(user) if group_nodes && user.starts_with("system:node:") => NODE_CLASS,
             Some(user) => user,
             None => NO_USER,
         };
-        let verb = text(json.get("verb")).unwrap_or("");
-        let object = json.get("objectRef");
-        let field = |k: &str| text(object.and_then(|o| o.get(k))).filter(|s| !s.is_empty());
-        let resource = field("resource");
-        let namespace = field("namespace");
+        let verb = event.verb().unwrap_or("");
+        let resource = event.resource().filter(|s| !s.is_empty());
+        let namespace = event.namespace().filter(|s| !s.is_empty());
         match resource {
-            Some(resource) => {
-                resource_key(verb, resource, field("subresource"), &mut self.operation)
-            }
+            Some(resource) => resource_key(
+                verb,
+                resource,
+                event.subresource().filter(|s| !s.is_empty()),
+                &mut self.operation,
+            ),
             None => path_key(verb, event.request_uri(), &mut self.operation),
         }
-        let source_ip = text(json.get("sourceIPs").and_then(|s| s.get(0)));
+        let source_ip = event.source_ips().next();
         let source_public = source_ip.is_some_and(|ip| network(ip, &mut self.source));
         let own_namespace = namespace.is_some_and(|ns| {
             identity
@@ -86,7 +83,7 @@ impl Scratch {
             source: source_ip.map(|_| self.source.as_str()),
             source_ip,
             source_public,
-            user_agent: text(json.get("userAgent")).map(user_agent_family),
+            user_agent: event.user_agent().map(user_agent_family),
             own_namespace,
         }
     }

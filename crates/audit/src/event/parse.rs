@@ -1,7 +1,7 @@
 //! JSON text to events: one Event, an EventList, or a cloud envelope.
 
 use super::envelope::{self, Envelope};
-use super::{Event, Origin};
+use super::{Event, Origin, fast};
 use serde_json::{Map, Value};
 
 /// Events larger than this keep their metadata but lose `requestObject` and `responseObject`
@@ -67,6 +67,15 @@ pub fn parse_with_warnings(
     text: &[u8],
     origin: &Origin,
 ) -> Result<(Vec<Event>, Vec<EventError>), EventError> {
+    if text.len() <= MAX_EVENT_BYTES
+        && let Ok(text) = std::str::from_utf8(text)
+        && let Some(read) = fast::read(text)
+    {
+        return Ok((
+            vec![Event::from_text(text, read, origin.clone())],
+            Vec::new(),
+        ));
+    }
     let value: Value = serde_json::from_slice(text).map_err(|e| EventError::Json {
         origin: origin.clone(),
         message: e.to_string(),
@@ -85,18 +94,21 @@ pub(crate) fn parse_value(
     collect(value, origin, &mut events, &mut warnings)?;
     if size > MAX_EVENT_BYTES {
         for event in &mut events {
-            let size = serde_json::to_vec(&event.value).map_or(0, |v| v.len());
+            let size = serde_json::to_vec(event.json()).map_or(0, |v| v.len());
             if size > MAX_EVENT_BYTES {
-                if let Value::Object(map) = &mut event.value {
-                    map.remove("requestObject");
-                    map.remove("responseObject");
-                }
                 warnings.push(EventError::Oversized {
                     origin: origin.clone(),
                     audit_id: event.audit_id().unwrap_or("(none)").to_string(),
                     bytes: size,
                     limit: MAX_EVENT_BYTES,
                 });
+                let placeholder = Event::new(Value::Null, origin.clone());
+                let mut value = std::mem::replace(event, placeholder).into_json();
+                if let Value::Object(map) = &mut value {
+                    map.remove("requestObject");
+                    map.remove("responseObject");
+                }
+                *event = Event::new(value, origin.clone());
             }
         }
     }

@@ -81,6 +81,8 @@ pub struct Compiler<'a> {
     slots: HashMap<FieldRef, usize>,
     /// Macros that some compiled condition uses.
     pub used_macros: HashSet<String>,
+    /// Memo slots given to macros (see `Expr::Memo`).
+    pub memos: usize,
 }
 
 impl<'a> Compiler<'a> {
@@ -97,6 +99,7 @@ impl<'a> Compiler<'a> {
             fields: Vec::new(),
             slots: HashMap::new(),
             used_macros: HashSet::new(),
+            memos: 0,
         }
     }
 
@@ -145,10 +148,17 @@ impl<'a> Compiler<'a> {
                 self.stack.push(name.to_string());
                 let compiled = self.compile(ast, &def.source);
                 self.stack.pop();
-                compiled.map_err(|fail| match fail {
-                    Fail::Here(diag) => Fail::Macro(name.to_string(), diag),
-                    inner @ Fail::Macro(..) => inner,
-                })
+                let slot = self.memos;
+                compiled
+                    .map(|expr| {
+                        // Evaluated once per event, however many rules use it.
+                        self.memos += 1;
+                        Expr::Memo(slot, Box::new(expr))
+                    })
+                    .map_err(|fail| match fail {
+                        Fail::Here(diag) => Fail::Macro(name.to_string(), diag),
+                        inner @ Fail::Macro(..) => inner,
+                    })
             }
         };
         // A macro inside a cycle is only cached once the cycle's head has finished.

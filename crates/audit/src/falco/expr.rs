@@ -3,8 +3,8 @@
 
 use super::fields::{Bytes, FieldRef, Values};
 use super::ops::{self, PathSet, ValueSet};
+use crate::Event;
 use base64::Engine as _;
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// What a (transformed) field yields.
@@ -102,24 +102,29 @@ pub enum Expr {
     Or(Box<[Expr]>),
     Not(Box<Expr>),
     Check(Box<Check>),
+    /// A macro: many rules share it, so its result is kept per event in this memo slot.
+    Memo(usize, Box<Expr>),
 }
 
 /// One event being evaluated: each field is extracted at most once, however many rules read it.
 pub struct Ctx<'r, 'e> {
-    event: &'e Value,
+    event: &'e Event,
     fields: &'r [FieldRef],
     cache: Vec<Option<Values<'e>>>,
+    /// Macro results for this event: 0 not evaluated yet, 1 false, 2 true.
+    memo: Vec<u8>,
 }
 
 impl<'r, 'e> Ctx<'r, 'e> {
     /// A context for `event` over the fields of a rule set.
-    pub fn new(event: &'e Value, fields: &'r [FieldRef]) -> Ctx<'r, 'e> {
+    pub fn new(event: &'e Event, fields: &'r [FieldRef], memos: usize) -> Ctx<'r, 'e> {
         let mut cache = Vec::new();
         cache.resize_with(fields.len(), || None);
         Ctx {
             event,
             fields,
             cache,
+            memo: vec![0; memos],
         }
     }
 
@@ -209,6 +214,17 @@ impl Expr {
             Expr::Or(children) => children.iter().any(|c| c.eval(ctx)),
             Expr::Not(child) => !child.eval(ctx),
             Expr::Check(check) => check.eval(ctx),
+            Expr::Memo(slot, child) => match ctx.memo.get(*slot) {
+                Some(1) => false,
+                Some(2) => true,
+                _ => {
+                    let result = child.eval(ctx);
+                    if let Some(memo) = ctx.memo.get_mut(*slot) {
+                        *memo = 1 + u8::from(result);
+                    }
+                    result
+                }
+            },
         }
     }
 }

@@ -77,6 +77,8 @@ pub struct FalcoRules {
     rules: Vec<CompiledRule>,
     disabled: usize,
     fields: Vec<FieldRef>,
+    /// Macro memo slots an evaluation needs.
+    memos: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -175,7 +177,7 @@ impl FalcoRules {
 
     /// The names of the enabled rules an event matches, without building alerts.
     pub fn matching(&self, event: &Event) -> Vec<&str> {
-        let mut ctx = Ctx::new(event.json(), &self.fields);
+        let mut ctx = Ctx::new(event, &self.fields, self.memos);
         self.rules
             .iter()
             .filter(|r| r.condition.eval(&mut ctx))
@@ -195,7 +197,7 @@ impl Detector for FalcoRules {
     }
 
     fn observe(&mut self, event: &Event, alerts: &mut Vec<Alert>) {
-        let mut ctx = Ctx::new(event.json(), &self.fields);
+        let mut ctx = Ctx::new(event, &self.fields, self.memos);
         for rule in &self.rules {
             if !rule.condition.eval(&mut ctx) {
                 continue;
@@ -283,6 +285,7 @@ fn build(collector: &Collector, diags: &mut Diags) -> FalcoRules {
     }
     used_macros.extend(compiler.used_macros.iter().cloned());
     out.fields = compiler.fields;
+    out.memos = compiler.memos;
 
     for mac in &collector.macros {
         if !used_macros.contains(&mac.name) {

@@ -14,7 +14,7 @@ pub(crate) fn has_jndi(text: &str) -> bool {
     if text.contains('$') && scan(text) {
         return true;
     }
-    if !(contains_ci(text, "%24") || contains_ci(text, "%25")) {
+    if !text.contains('%') || !(contains_ci(text, "%24") || contains_ci(text, "%25")) {
         return false;
     }
     let mut decoded = percent_decode(text);

@@ -150,12 +150,12 @@ pub(super) fn impersonation(cx: &Cx<'_>) -> Option<String> {
     if cx.trusted || !cx.ok() {
         return None;
     }
-    let target = cx.event.json().get("impersonatedUser")?;
-    let user = target.get("username").and_then(Value::as_str).unwrap_or("");
-    let masters = target
-        .get("groups")
-        .and_then(Value::as_array)
-        .is_some_and(|g| g.iter().any(|g| g.as_str() == Some("system:masters")));
+    // Without impersonation there is no user and no group: nothing below reports.
+    let user = cx.event.impersonated_user().unwrap_or("");
+    let masters = cx
+        .event
+        .impersonated_groups()
+        .any(|g| g == "system:masters");
     let privileged = masters
         || (user.starts_with("system:") && super::cx::is_control_plane(user))
         || user == "system:admin";

@@ -6,6 +6,8 @@
 //! `annotations.authorization.k8s.io/decision` works. Arrays on the way are crossed: each
 //! element is followed, and the field matches if any of them does.
 
+use crate::Event;
+use crate::event::fields::{List, Str};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -17,6 +19,57 @@ pub(super) struct FieldPath {
     joins: Vec<Vec<Box<str>>>,
     /// Its place in the per-event cache ([`Eval`]), shared by every rule naming the field.
     slot: Option<usize>,
+    /// What the name reads in the event model, resolved once.
+    known: Known,
+}
+
+/// What a field name reads, as far as the typed event model can answer it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Str(Str),
+    /// `responseStatus.code`, a number.
+    Code,
+    List(List),
+    /// `annotations.<key>`, the key possibly holding dots.
+    Annotation,
+    /// Below `requestObject` (`responseObject`): walked in that object alone.
+    Request,
+    Response,
+    /// Anything else: walked in the whole JSON, if the first key is there at all.
+    Other,
+}
+
+impl Known {
+    fn of(name: &str) -> Known {
+        let first = name.split('.').next().unwrap_or_default();
+        match name {
+            "auditID" => Known::Str(Str::AuditId),
+            "stage" => Known::Str(Str::Stage),
+            "verb" => Known::Str(Str::Verb),
+            "requestURI" => Known::Str(Str::RequestUri),
+            "userAgent" => Known::Str(Str::UserAgent),
+            "requestReceivedTimestamp" => Known::Str(Str::RequestReceived),
+            "stageTimestamp" => Known::Str(Str::StageTimestamp),
+            "timestamp" => Known::Str(Str::Timestamp),
+            "sourceIPs" => Known::List(List::SourceIps),
+            "user.username" => Known::Str(Str::UserName),
+            "user.groups" => Known::List(List::UserGroups),
+            "impersonatedUser.username" => Known::Str(Str::ImpersonatedUserName),
+            "impersonatedUser.groups" => Known::List(List::ImpersonatedGroups),
+            "objectRef.resource" => Known::Str(Str::Resource),
+            "objectRef.subresource" => Known::Str(Str::Subresource),
+            "objectRef.namespace" => Known::Str(Str::Namespace),
+            "objectRef.name" => Known::Str(Str::Name),
+            "objectRef.apiGroup" => Known::Str(Str::ApiGroup),
+            "objectRef.apiVersion" => Known::Str(Str::ApiVersion),
+            "responseStatus.code" => Known::Code,
+            "responseStatus.reason" => Known::Str(Str::ResponseReason),
+            _ if first == "annotations" && name.len() > first.len() => Known::Annotation,
+            _ if first == "requestObject" => Known::Request,
+            _ if first == "responseObject" => Known::Response,
+            _ => Known::Other,
+        }
+    }
 }
 
 /// Gives every distinct field name of the loaded rules one cache slot.
@@ -42,52 +95,61 @@ impl Interner {
     }
 }
 
+/// One value a field name reaches: a typed field's string or number, or a JSON node.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Leaf<'a> {
+    Str(&'a str),
+    Int(i64),
+    Json(&'a Value),
+}
+
 /// Where a field name leads in one event.
 #[derive(Debug, Clone, Copy)]
 enum Reach<'a> {
     Missing,
+    Str(&'a str),
+    Int(i64),
+    List(List),
     /// One node, reached without crossing an array.
     Node(&'a Value),
-    /// Arrays on the way: walk the path for each question.
-    Spread,
+    /// Arrays on the way: walk the path from this node and step for each question.
+    Spread(&'a Value, usize),
 }
 
 /// One event being evaluated: fields that many rules name are looked up once.
 pub(super) struct Eval<'a> {
-    pub root: &'a Value,
+    pub event: &'a Event,
     slots: Vec<Option<Reach<'a>>>,
 }
 
 impl<'a> Eval<'a> {
-    pub fn new(root: &'a Value, slots: usize) -> Eval<'a> {
+    pub fn new(event: &'a Event, slots: usize) -> Eval<'a> {
         Eval {
-            root,
+            event,
             slots: vec![None; slots],
         }
     }
 
     fn reach(&mut self, path: &FieldPath) -> Reach<'a> {
-        let Some(cell) = path.slot.and_then(|s| self.slots.get_mut(s)) else {
-            return Reach::Spread;
-        };
-        *cell.get_or_insert_with(|| path.reach(self.root))
+        let event = self.event;
+        match path.slot.and_then(|s| self.slots.get_mut(s)) {
+            Some(cell) => *cell.get_or_insert_with(|| path.reach_in(event)),
+            None => path.reach_in(event),
+        }
     }
 
     /// [`FieldPath::any_leaf`], through the cache.
-    pub fn any_leaf(&mut self, path: &FieldPath, leaf: &mut impl FnMut(&'a Value) -> bool) -> bool {
-        match self.reach(path) {
-            Reach::Missing => false,
-            Reach::Node(node) => each_element(node, leaf),
-            Reach::Spread => path.any_leaf(self.root, leaf),
-        }
+    pub fn any_leaf(&mut self, path: &FieldPath, leaf: &mut impl FnMut(Leaf<'a>) -> bool) -> bool {
+        let event = self.event;
+        path.leaves(self.reach(path), event, leaf)
     }
 
     /// [`FieldPath::exists`], through the cache.
     pub fn exists(&mut self, path: &FieldPath) -> bool {
         match self.reach(path) {
             Reach::Missing => false,
-            Reach::Node(_) => true,
-            Reach::Spread => path.exists(self.root),
+            Reach::Str(_) | Reach::Int(_) | Reach::List(_) | Reach::Node(_) => true,
+            Reach::Spread(from, step) => path.any_node(from, step),
         }
     }
 }
@@ -106,13 +168,63 @@ impl FieldPath {
             name: name.into(),
             joins,
             slot: None,
+            known: Known::of(name),
         }
     }
 
-    /// The node the name leads to, if no array is on the way.
-    fn reach<'a>(&self, root: &'a Value) -> Reach<'a> {
-        let mut value = root;
-        let mut step = 0;
+    /// Where the name leads in `event`: through the typed fields when the event's JSON is
+    /// what they hold (no odd types, no top-level keys with dots that a joined name could
+    /// reach), through the JSON otherwise.
+    fn reach_in<'a>(&self, event: &'a Event) -> Reach<'a> {
+        let f = event.fields();
+        if f.exotic || f.dotted_keys {
+            return self.reach(event.json(), 0);
+        }
+        match self.known {
+            Known::Str(field) => f.str(field).map_or(Reach::Missing, Reach::Str),
+            Known::Code => f.code().map_or(Reach::Missing, Reach::Int),
+            Known::List(list) if f.list(list).is_some() => Reach::List(list),
+            Known::List(_) => Reach::Missing,
+            Known::Annotation => self.annotation(event),
+            Known::Request => event
+                .request_object()
+                .map_or(Reach::Missing, |o| self.reach(o, 1)),
+            Known::Response => event
+                .response_object()
+                .map_or(Reach::Missing, |o| self.reach(o, 1)),
+            Known::Other => {
+                let first = self.joins.first().into_iter().flatten();
+                if first.clone().any(|k| event.has_key(k)) {
+                    self.reach(event.json(), 0)
+                } else {
+                    Reach::Missing
+                }
+            }
+        }
+    }
+
+    /// `annotations.<key>`: the first of the joined keys present, as the JSON walk takes it.
+    fn annotation<'a>(&self, event: &'a Event) -> Reach<'a> {
+        let Some(keys) = self.joins.get(1) else {
+            return Reach::Missing;
+        };
+        for (k, key) in keys.iter().enumerate() {
+            if let Some(value) = event.annotation(key) {
+                // Annotation values are strings: nothing is below them.
+                return if k + 2 == self.joins.len() {
+                    Reach::Str(value)
+                } else {
+                    Reach::Missing
+                };
+            }
+        }
+        Reach::Missing
+    }
+
+    /// The node the name leads to from `value` at `step`, if no array is on the way.
+    fn reach<'a>(&self, value: &'a Value, mut step: usize) -> Reach<'a> {
+        let from = (value, step);
+        let mut value = value;
         while let Some(keys) = self.joins.get(step) {
             match value {
                 Value::Object(map) => {
@@ -126,11 +238,41 @@ impl FieldPath {
                     value = next;
                     step += k + 1;
                 }
-                Value::Array(_) => return Reach::Spread,
+                Value::Array(_) => return Reach::Spread(from.0, from.1),
                 _ => return Reach::Missing,
             }
         }
         Reach::Node(value)
+    }
+
+    fn leaves<'a>(
+        &self,
+        reach: Reach<'a>,
+        event: &'a Event,
+        leaf: &mut impl FnMut(Leaf<'a>) -> bool,
+    ) -> bool {
+        match reach {
+            Reach::Missing => false,
+            Reach::Str(s) => leaf(Leaf::Str(s)),
+            Reach::Int(n) => leaf(Leaf::Int(n)),
+            Reach::List(list) => event
+                .fields()
+                .list(list)
+                .into_iter()
+                .flatten()
+                .any(|s| leaf(Leaf::Str(s))),
+            Reach::Node(node) => each_element(node, &mut |v| leaf(Leaf::Json(v))),
+            Reach::Spread(from, step) => self.walk(from, step, &mut |v| leaf(Leaf::Json(v))),
+        }
+    }
+
+    /// Calls `leaf` with every value the name reaches in `event` (no cache).
+    pub fn any_leaf_in<'a>(
+        &self,
+        event: &'a Event,
+        leaf: &mut impl FnMut(Leaf<'a>) -> bool,
+    ) -> bool {
+        self.leaves(self.reach_in(event), event, leaf)
     }
 
     /// The name as written in the rule.
@@ -145,11 +287,13 @@ impl FieldPath {
 
     /// Calls `leaf` with every value the name reaches (array elements one by one), until it
     /// returns true. Returns whether it did.
+    #[cfg(test)]
     pub fn any_leaf<'a>(&self, root: &'a Value, leaf: &mut impl FnMut(&'a Value) -> bool) -> bool {
         self.walk(root, 0, leaf)
     }
 
     /// True if the name reaches anything, `null` included.
+    #[cfg(test)]
     pub fn exists(&self, root: &Value) -> bool {
         self.any_node(root, 0)
     }
@@ -290,33 +434,74 @@ mod tests {
         assert!(!FieldPath::new("hostPath").exists(&event));
     }
 
+    fn as_value(leaf: Leaf<'_>) -> Value {
+        match leaf {
+            Leaf::Str(s) => json!(s),
+            Leaf::Int(n) => json!(n),
+            Leaf::Json(v) => v.clone(),
+        }
+    }
+
     #[test]
-    fn the_per_event_cache_answers_as_the_walk_does() {
-        let event = json!({
-            "objectRef": {"resource": "pods"},
-            "requestObject": {"spec": {"containers": [{"image": "a"}, {"image": "b"}]}},
-            "responseObject": null
-        });
-        let mut fields = Interner::default();
+    fn typed_fields_and_the_cache_answer_as_the_walk_does() {
+        let texts = [
+            r#"{"kind":"Event","verb":"create","objectRef":{"resource":"pods","namespace":"ns"},
+              "user":{"username":"u","groups":["a","b"]},"sourceIPs":[],"responseStatus":{"code":403},
+              "annotations":{"authorization.k8s.io/decision":"allow","a":"short"},
+              "requestObject":{"spec":{"containers":[{"image":"a"},{"image":"b"}]}}}"#,
+            // The general reader's events: a null object, a number for a string, dotted keys.
+            r#"{"verb":"get","responseObject":null,"objectRef":{"resource":7}}"#,
+            r#"{"verb":"get","objectRef.resource":"top","user.username":"dotted"}"#,
+            r#"{"verb":"get","responseStatus":{"code":2.5},"level":"Request"}"#,
+        ];
         let names = [
+            "verb",
             "objectRef.resource",
             "objectRef.name",
+            "objectRef.namespace",
+            "user.username",
+            "user.groups",
+            "sourceIPs",
+            "responseStatus.code",
+            "annotations.authorization.k8s.io/decision",
+            "annotations.a",
+            "annotations.a.b",
+            "annotations.nope",
             "requestObject.spec.containers.image",
+            "requestObject",
             "responseObject",
+            "level",
+            "hostPath",
             "objectRef.resource",
         ];
-        let paths: Vec<FieldPath> = names.iter().map(|n| fields.path(n)).collect();
-        assert_eq!(fields.len(), 4, "one slot per distinct name");
-        let mut eval = Eval::new(&event, fields.len());
-        for _ in 0..2 {
-            for path in &paths {
-                let mut cached = Vec::new();
-                eval.any_leaf(path, &mut |v| {
-                    cached.push(v.clone());
-                    false
-                });
-                assert_eq!(cached, leaves(path.name(), &event), "{}", path.name());
-                assert_eq!(eval.exists(path), path.exists(&event), "{}", path.name());
+        for text in texts {
+            let value: Value = serde_json::from_str(text).unwrap();
+            let origin = crate::Origin::new("t", 1);
+            let read = crate::event::parse(text, &origin).unwrap().remove(0);
+            let built = Event::new(value.clone(), origin);
+            for event in [&read, &built] {
+                let mut fields = Interner::default();
+                let paths: Vec<FieldPath> = names.iter().map(|n| fields.path(n)).collect();
+                let mut eval = Eval::new(event, fields.len());
+                for _ in 0..2 {
+                    for path in &paths {
+                        let mut cached = Vec::new();
+                        eval.any_leaf(path, &mut |v| {
+                            cached.push(as_value(v));
+                            false
+                        });
+                        let want = leaves(path.name(), &value);
+                        assert_eq!(cached, want, "{} in {text}", path.name());
+                        let exists = path.exists(&value);
+                        assert_eq!(eval.exists(path), exists, "{} in {text}", path.name());
+                        let mut uncached = Vec::new();
+                        path.any_leaf_in(event, &mut |v| {
+                            uncached.push(as_value(v));
+                            false
+                        });
+                        assert_eq!(uncached, want, "{} in {text}", path.name());
+                    }
+                }
             }
         }
     }

@@ -5,8 +5,9 @@
 //! are one scan), exact literals are compared without one. Matching an event allocates only
 //! for non-ASCII text compared case-insensitively.
 
-use super::field::{Eval, FieldPath, any_string};
+use super::field::{Eval, FieldPath, Leaf, any_string};
 use super::value::TextPart;
+use crate::Event;
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -56,29 +57,30 @@ pub(super) enum Compare {
 impl Item {
     /// True if the item matches the event.
     pub fn matches(&self, eval: &mut Eval<'_>) -> bool {
-        let root = eval.root;
+        let event = eval.event;
         let result = match (&self.field, &self.test) {
             (Some(path), Test::Null) => {
                 let mut seen = false;
                 let null = eval.any_leaf(path, &mut |v| {
                     seen = true;
-                    v.is_null()
+                    matches!(v, Leaf::Json(Value::Null))
                 });
                 null || !seen
             }
             (Some(path), Test::Exists(want)) => eval.exists(path) == *want,
             (Some(path), Test::Any(ms)) => {
-                eval.any_leaf(path, &mut |v| ms.iter().any(|m| m.matches(v, root)))
+                eval.any_leaf(path, &mut |v| ms.iter().any(|m| m.matches(v, event)))
             }
             (Some(path), Test::All(ms)) => ms
                 .iter()
-                .all(|m| eval.any_leaf(path, &mut |v| m.matches(v, root))),
-            (None, Test::Any(ms)) => {
-                any_string(root, &mut |s| ms.iter().any(|m| m.matches_str(s, root)))
-            }
+                .all(|m| eval.any_leaf(path, &mut |v| m.matches(v, event))),
+            // Keywords look through every string: the whole JSON is needed.
+            (None, Test::Any(ms)) => any_string(event.json(), &mut |s| {
+                ms.iter().any(|m| m.matches_str(s, event))
+            }),
             (None, Test::All(ms)) => ms
                 .iter()
-                .all(|m| any_string(root, &mut |s| m.matches_str(s, root))),
+                .all(|m| any_string(event.json(), &mut |s| m.matches_str(s, event))),
             // Compilation only builds Null and Exists with a field.
             (None, Test::Null | Test::Exists(_)) => false,
         };
@@ -87,7 +89,15 @@ impl Item {
 }
 
 impl Matcher {
-    fn matches(&self, value: &Value, root: &Value) -> bool {
+    fn matches(&self, value: Leaf<'_>, event: &Event) -> bool {
+        match value {
+            Leaf::Str(s) => self.matches_str(s, event),
+            Leaf::Int(n) => self.matches_json(&Value::Number(n.into()), event),
+            Leaf::Json(v) => self.matches_json(v, event),
+        }
+    }
+
+    fn matches_json(&self, value: &Value, root: &Event) -> bool {
         match (self, value) {
             (_, Value::String(s)) => self.matches_str(s, root),
             (Matcher::Text(set), Value::Number(n)) => set.matches_number(n),
@@ -103,7 +113,7 @@ impl Matcher {
         }
     }
 
-    fn matches_str(&self, s: &str, root: &Value) -> bool {
+    fn matches_str(&self, s: &str, root: &Event) -> bool {
         match self {
             Matcher::Text(set) => set.matches_str(s),
             Matcher::Regex(re) => re.is_match(s),
@@ -315,16 +325,21 @@ pub(super) struct FieldRef {
 }
 
 impl FieldRef {
-    fn matches(&self, s: &str, root: &Value) -> bool {
-        self.other.any_leaf(root, &mut |v| {
+    fn matches(&self, s: &str, root: &Event) -> bool {
+        self.other.any_leaf_in(root, &mut |v| {
             let text;
             let other = match v {
-                Value::String(o) => o.as_str(),
-                Value::Number(n) => {
+                Leaf::Str(o) => o,
+                Leaf::Json(Value::String(o)) => o.as_str(),
+                Leaf::Int(n) => {
+                    text = StackText::of(&n.into());
+                    text.as_str()
+                }
+                Leaf::Json(Value::Number(n)) => {
                     text = StackText::of(n);
                     text.as_str()
                 }
-                Value::Bool(b) => {
+                Leaf::Json(Value::Bool(b)) => {
                     if *b {
                         "true"
                     } else {
@@ -391,6 +406,10 @@ mod tests {
     use crate::sigma::value::SigmaStr;
     use serde_json::json;
 
+    fn none() -> Event {
+        Event::new(Value::Null, crate::Origin::new("t", 1))
+    }
+
     fn set(values: &[&str], cased: bool) -> TextSet {
         let parts: Vec<_> = values
             .iter()
@@ -400,7 +419,7 @@ mod tests {
     }
 
     fn hit(set: &TextSet, value: Value) -> bool {
-        Matcher::Text(set.clone()).matches(&value, &Value::Null)
+        Matcher::Text(set.clone()).matches_json(&value, &none())
     }
 
     #[test]
@@ -473,18 +492,21 @@ mod tests {
     #[test]
     fn comparisons_read_numbers_and_numeric_text() {
         let m = Matcher::Compare(Compare::Gte, 400.0);
-        assert!(m.matches(&json!(403), &Value::Null));
-        assert!(m.matches(&json!("400"), &Value::Null));
-        assert!(!m.matches(&json!(200), &Value::Null));
-        assert!(!m.matches(&json!("abc"), &Value::Null));
-        assert!(Matcher::Compare(Compare::Lt, 1.5).matches(&json!(1), &Value::Null));
-        assert!(!Matcher::Compare(Compare::Gt, 1.0).matches(&json!(1), &Value::Null));
-        assert!(Matcher::Compare(Compare::Lte, 1.0).matches(&json!(1), &Value::Null));
+        assert!(m.matches(Leaf::Json(&json!(403)), &none()));
+        assert!(m.matches(Leaf::Json(&json!("400")), &none()));
+        assert!(!m.matches(Leaf::Json(&json!(200)), &none()));
+        assert!(!m.matches(Leaf::Json(&json!("abc")), &none()));
+        assert!(Matcher::Compare(Compare::Lt, 1.5).matches(Leaf::Json(&json!(1)), &none()));
+        assert!(!Matcher::Compare(Compare::Gt, 1.0).matches(Leaf::Json(&json!(1)), &none()));
+        assert!(Matcher::Compare(Compare::Lte, 1.0).matches(Leaf::Json(&json!(1)), &none()));
     }
 
     #[test]
     fn field_references_compare_two_fields() {
-        let root = json!({"user": {"username": "Alice"}, "objectRef": {"name": "alice", "namespace": "ns-alice-x"}});
+        let root = Event::new(
+            json!({"user": {"username": "Alice"}, "objectRef": {"name": "alice", "namespace": "ns-alice-x"}}),
+            crate::Origin::new("t", 1),
+        );
         let r = |starts, ends| {
             Matcher::FieldRef(FieldRef {
                 other: FieldPath::new("user.username"),
@@ -493,8 +515,8 @@ mod tests {
                 cased: false,
             })
         };
-        assert!(r(false, false).matches(&json!("alice"), &root));
-        assert!(r(true, true).matches(&json!("ns-alice-x"), &root));
-        assert!(!r(false, false).matches(&json!("ns-alice-x"), &root));
+        assert!(r(false, false).matches(Leaf::Json(&json!("alice")), &root));
+        assert!(r(true, true).matches(Leaf::Json(&json!("ns-alice-x")), &root));
+        assert!(!r(false, false).matches(Leaf::Json(&json!("ns-alice-x")), &root));
     }
 }

@@ -119,7 +119,7 @@ impl Detector for SigmaRules {
     }
 
     fn observe(&mut self, event: &Event, alerts: &mut Vec<Alert>) {
-        let mut eval = Eval::new(event.json(), self.fields.len());
+        let mut eval = Eval::new(event, self.fields.len());
         for rule in &self.rules {
             if rule.matches(&mut eval) {
                 let mut alert = Alert::for_event(

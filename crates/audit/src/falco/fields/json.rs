@@ -2,6 +2,8 @@
 //! `jevt.*` aliases.
 
 use super::{Arg, ArgKind, Extractor, FieldDef, Values, step};
+use crate::Event;
+use crate::event::fields::Str;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -35,8 +37,45 @@ pub static FIELDS: [FieldDef; 6] = [
     def("jevt.rawtime", ArgKind::None, Kind::Rawtime),
 ];
 
-/// Reads one json field.
-pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
+/// Reads one json field of an event (pointers into the typed fields are read before this).
+pub fn extract<'e>(kind: Kind, arg: &Arg, event: &'e Event) -> Values<'e> {
+    match kind {
+        Kind::Rawtime => {
+            let f = event.fields();
+            let nanos = [Str::StageTimestamp, Str::RequestReceived, Str::Timestamp]
+                .into_iter()
+                .find_map(|k| f.str(k).and_then(rfc3339_nanos));
+            rawtime(nanos)
+        }
+        Kind::Value | Kind::Obj => extract_json(kind, arg, event.json()),
+    }
+}
+
+fn rawtime<'e>(nanos: Option<i128>) -> Values<'e> {
+    Values::one(
+        nanos
+            .and_then(|n| i64::try_from(n).ok())
+            .map(|n| Cow::Owned(n.to_string().into_bytes())),
+    )
+}
+
+/// The keys of a JSON pointer, unescaped, as [`pointer_value`] follows them; `None` for the
+/// empty pointer (the whole event).
+pub(super) fn pointer_keys(pointer: &str) -> Option<Vec<String>> {
+    if pointer.is_empty() {
+        return None;
+    }
+    let pointer = pointer.strip_prefix('/').unwrap_or(pointer);
+    Some(
+        pointer
+            .split('/')
+            .map(|token| token.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+    )
+}
+
+/// Reads one json field from the event's JSON.
+pub fn extract_json<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
     match kind {
         Kind::Value => {
             let Arg::Key(pointer) = arg else {
@@ -48,11 +87,7 @@ pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
             Ok(text) => Values::One(Cow::Owned(text.into_bytes())),
             Err(_) => Values::None,
         },
-        Kind::Rawtime => Values::one(
-            event_nanos(ev)
-                .and_then(|n| i64::try_from(n).ok())
-                .map(|n| Cow::Owned(n.to_string().into_bytes())),
-        ),
+        Kind::Rawtime => rawtime(event_nanos(ev)),
     }
 }
 

@@ -10,6 +10,8 @@
 //! values (the plugin treats them as foreign JSON).
 
 use super::{Arg, ArgKind, Bytes, Extractor, FieldDef, Values, as_text, step, walk};
+use crate::Event;
+use crate::event::fields::List as FieldList;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -345,12 +347,47 @@ pub static FIELD_NAMES: [&str; 100] = {
     names
 };
 
-/// Reads one `ka.*` field.
-pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
-    let index = match arg {
-        Arg::Index(i) => Some(*i),
-        _ => None,
-    };
+/// Reads one `ka.*` field of an event. Paths of keys (`Kind::Keys`, `Kind::KeysList`) are
+/// read by [`super::Path`] before this; the rest read typed fields or the request object.
+pub fn extract<'e>(kind: Kind, arg: &Arg, event: &'e Event) -> Values<'e> {
+    match kind {
+        Kind::Keys(_) | Kind::KeysList(_) => extract_json(kind, arg, event.json()),
+        Kind::UriParam => match arg {
+            Arg::Key(key) => uri_param(event.request_uri().map(str::as_bytes), key),
+            _ => Values::None,
+        },
+        Kind::TargetPodName => {
+            if event.resource() == Some("pods")
+                && event.subresource().unwrap_or_default().is_empty()
+            {
+                Values::one(
+                    event
+                        .response_object()
+                        .and_then(|o| walk(o, &["metadata", "name"]))
+                        .map(as_text),
+                )
+            } else {
+                Values::None
+            }
+        }
+        Kind::SourceIps => match event.fields().list(FieldList::SourceIps) {
+            Some(mut ips) => match arg {
+                Arg::Index(i) => Values::list(ips.nth(*i).map(bytes).into_iter().collect()),
+                _ => Values::list(ips.map(bytes).collect()),
+            },
+            None => Values::None,
+        },
+        other => request(other, arg, event.request_object()),
+    }
+}
+
+fn bytes(s: &str) -> Bytes<'_> {
+    Cow::Borrowed(s.as_bytes())
+}
+
+/// Reads one `ka.*` field from the event's JSON: for events whose fields the typed model
+/// does not hold as they are (see `Fields::exotic`), and in tests, as the reference.
+pub fn extract_json<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
     match kind {
         Kind::Keys(keys) => Values::one(walk(ev, keys).map(as_text)),
         Kind::KeysList(keys) => match walk(ev, keys) {
@@ -358,7 +395,10 @@ pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
             _ => Values::None,
         },
         Kind::UriParam => match arg {
-            Arg::Key(key) => uri_param(ev, key),
+            Arg::Key(key) => match ev.get("requestURI").map(as_text) {
+                Some(uri) => uri_param(Some(&uri), key),
+                None => Values::None,
+            },
             _ => Values::None,
         },
         Kind::TargetPodName => {
@@ -370,8 +410,38 @@ pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
                 Values::None
             }
         }
+        Kind::SourceIps => {
+            let index = match arg {
+                Arg::Index(i) => Some(*i),
+                _ => None,
+            };
+            match (ev.get("sourceIPs"), index) {
+                (Some(Value::Array(ips)), None) => Values::list(ips.iter().map(as_text).collect()),
+                (Some(Value::Array(ips)), Some(i)) => {
+                    Values::list(ips.get(i).map(as_text).into_iter().collect())
+                }
+                _ => Values::None,
+            }
+        }
+        other => request(other, arg, step(ev, RO)),
+    }
+}
+
+/// The fields read from the request object (`ro`), absent or not.
+fn request<'e>(kind: Kind, arg: &Arg, ro: Option<&'e Value>) -> Values<'e> {
+    let index = match arg {
+        Arg::Index(i) => Some(*i),
+        _ => None,
+    };
+    if let Kind::SubjectHasName = kind {
+        return Values::One(Cow::Borrowed(b"true"));
+    }
+    // Without a request object every one of these fields is unavailable.
+    let Some(ev) = ro else {
+        return Values::None;
+    };
+    match kind {
         Kind::Subjects(of) => subjects(ev, of),
-        Kind::SubjectHasName => Values::One(Cow::Borrowed(b"true")),
         Kind::FirstImage => first(container_strings(ev, List::Containers, Some(0), "image")),
         Kind::FirstRepository => first(
             container_strings(ev, List::Containers, Some(0), "image")
@@ -391,18 +461,18 @@ pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
         },
         Kind::VolumeHostpathDeprecated => volume_hostpath(ev, arg),
         Kind::Container(list, per) => container_field(ev, list, per, index),
-        Kind::ServicePorts => match recursive(ev, index, &[RO, "spec", "ports"]) {
+        Kind::ServicePorts => match recursive(ev, index, &["spec", "ports"]) {
             Some(values) => Values::list(skip_nil(&values)),
             None => Values::None,
         },
         Kind::Volumes(path) => {
-            match walk(ev, &[RO, "spec", "volumes"]).and_then(|v| recursive(v, index, path)) {
+            match walk(ev, &["spec", "volumes"]).and_then(|v| recursive(v, index, path)) {
                 Some(values) => Values::list(skip_nil(&values)),
                 None => Values::None,
             }
         }
         Kind::VolumeType => volume_types(ev, index),
-        Kind::Rules(key) => match recursive(ev, index, &[RO, "rules", key]) {
+        Kind::Rules(key) => match recursive(ev, index, &["rules", key]) {
             Some(values) => Values::list(
                 values
                     .iter()
@@ -413,13 +483,13 @@ pub fn extract<'e>(kind: Kind, arg: &Arg, ev: &'e Value) -> Values<'e> {
             ),
             None => Values::None,
         },
-        Kind::SourceIps => match (ev.get("sourceIPs"), index) {
-            (Some(Value::Array(ips)), None) => Values::list(ips.iter().map(as_text).collect()),
-            (Some(Value::Array(ips)), Some(i)) => {
-                Values::list(ips.get(i).map(as_text).into_iter().collect())
-            }
-            _ => Values::None,
-        },
+        // Read above.
+        Kind::Keys(_)
+        | Kind::KeysList(_)
+        | Kind::UriParam
+        | Kind::TargetPodName
+        | Kind::SourceIps
+        | Kind::SubjectHasName => Values::None,
     }
 }
 
@@ -469,7 +539,7 @@ fn containers<'e>(
     index: Option<usize>,
     sub: &[&str],
 ) -> Option<Vec<Option<&'e Value>>> {
-    recursive(walk(ev, &[RO, "spec", list.key()])?, index, sub)
+    recursive(walk(ev, &["spec", list.key()])?, index, sub)
 }
 
 fn skip_nil<'e>(values: &[Option<&'e Value>]) -> Vec<Bytes<'e>> {
@@ -566,7 +636,7 @@ fn joined<'e>(ev: &'e Value, list: List, index: Option<usize>, key: &str) -> Val
 /// The uid (gid) each container starts with: its own securityContext, else the pod's, else 0.
 fn effective<'e>(ev: &'e Value, list: List, index: Option<usize>, key: &'static str) -> Values<'e> {
     let pod: Bytes<'e> =
-        walk(ev, &[RO, "spec", "securityContext", key]).map_or(Cow::Borrowed(b"0"), as_text);
+        walk(ev, &["spec", "securityContext", key]).map_or(Cow::Borrowed(b"0"), as_text);
     match containers(ev, list, index, &["securityContext", key]) {
         Some(values) => Values::list(
             values
@@ -597,7 +667,7 @@ fn host_ports<'e>(ev: &'e Value, list: List, index: Option<usize>) -> Values<'e>
 }
 
 fn volume_types(ev: &Value, index: Option<usize>) -> Values<'_> {
-    let Some(values) = recursive(ev, index, &[RO, "spec", "volumes", ""]) else {
+    let Some(values) = recursive(ev, index, &["spec", "volumes", ""]) else {
         return Values::None;
     };
     let mut out = Vec::new();
@@ -619,7 +689,7 @@ fn volume_hostpath<'e>(ev: &'e Value, arg: &Arg) -> Values<'e> {
     let Arg::Key(key) = arg else {
         return Values::None;
     };
-    let Some(values) = recursive(ev, Some(0), &[RO, "spec", "volumes", "hostPath", "path"]) else {
+    let Some(values) = recursive(ev, Some(0), &["spec", "volumes", "hostPath", "path"]) else {
         return Values::None;
     };
     let prefix = key.strip_suffix('*');
@@ -631,7 +701,7 @@ fn volume_hostpath<'e>(ev: &'e Value, arg: &Arg) -> Values<'e> {
 }
 
 fn subjects<'e>(ev: &'e Value, of: &str) -> Values<'e> {
-    let Some(Value::Array(items)) = walk(ev, &[RO, "subjects"]) else {
+    let Some(Value::Array(items)) = walk(ev, &["subjects"]) else {
         return Values::None;
     };
     let (kind, namespaced) = match of {
@@ -664,12 +734,11 @@ fn subjects<'e>(ev: &'e Value, of: &str) -> Values<'e> {
 
 /// The first value of query parameter `key` of the request URI, decoded as Go's
 /// `url.ParseQuery` does; a malformed query has no parameters.
-fn uri_param<'e>(ev: &'e Value, key: &str) -> Values<'e> {
-    let Some(uri) = ev.get("requestURI") else {
+fn uri_param<'e>(uri: Option<&[u8]>, key: &str) -> Values<'e> {
+    let Some(uri) = uri else {
         return Values::None;
     };
-    let uri = as_text(uri);
-    let uri = String::from_utf8_lossy(&uri);
+    let uri = String::from_utf8_lossy(uri);
     let without_fragment = uri.split('#').next().unwrap_or_default();
     let Some((_, query)) = without_fragment.split_once('?') else {
         return Values::None;
@@ -718,14 +787,34 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The field's values, checked to be the same read from the typed fields of an event
+    /// read from text, of an event built from JSON, and from the JSON itself.
     fn get(name: &str, arg: Option<&str>, ev: &Value) -> Vec<String> {
-        FieldRef::resolve(name, arg)
+        let field = FieldRef::resolve(name, arg).unwrap();
+        let strings = |v: Values<'_>| -> Vec<String> {
+            v.as_slice()
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .collect()
+        };
+        let want = strings(field.extract_json(ev));
+        let origin = crate::Origin::new("t", 1);
+        // An event needs an auditID or a verb to be read as one.
+        let mut text = ev.clone();
+        if text.get("verb").is_none() && text.get("auditID").is_none() {
+            text["auditID"] = Value::from("t");
+        }
+        let read = crate::event::parse(text.to_string(), &origin)
             .unwrap()
-            .extract(ev)
-            .as_slice()
-            .iter()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .collect()
+            .remove(0);
+        let built = Event::new(ev.clone(), origin);
+        assert_eq!(strings(field.extract(&read)), want, "{name} read from text");
+        assert_eq!(
+            strings(field.extract(&built)),
+            want,
+            "{name} built from JSON"
+        );
+        want
     }
 
     fn pod() -> Value {
