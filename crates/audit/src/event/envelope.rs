@@ -210,9 +210,12 @@ pub(super) fn gke_entry(
     );
     event.insert("verb".into(), call.verb.into());
     user_and_client(&payload, &mut event);
-    if let Some(target) = &target
-        && let Some(object_ref) = target.object_ref(&call)
-    {
+    // Some entries name the resource only in their method.
+    let object_ref = match &target {
+        Some(target) => target.object_ref(&call),
+        None => call.object_ref(),
+    };
+    if let Some(object_ref) = object_ref {
         event.insert("objectRef".into(), object_ref);
     }
     event.insert(
@@ -290,6 +293,22 @@ struct Method<'a> {
 }
 
 impl<'a> Method<'a> {
+    /// The resource the method names, for an entry without `resourceName`: no namespace or
+    /// name, and no apiGroup (GKE spells groups its own way, which only the resource name
+    /// gives back exactly).
+    fn object_ref(&self) -> Option<Value> {
+        let resource = self.resource?;
+        let mut object = Map::new();
+        object.insert("resource".into(), resource.into());
+        if let Some(subresource) = self.subresource {
+            object.insert("subresource".into(), subresource.into());
+        }
+        if let Some(version) = self.version {
+            object.insert("apiVersion".into(), version.into());
+        }
+        Some(Value::Object(object))
+    }
+
     fn parse(method: &'a str) -> Method<'a> {
         let rest = method.strip_prefix("io.k8s.").unwrap_or(method);
         let parts: Vec<&str> = rest.split('.').collect();
@@ -480,6 +499,18 @@ fn http_code(rpc: i64) -> i64 {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn a_method_alone_still_names_its_resource() {
+        let m = Method::parse("io.k8s.core.v1.pods.exec.create");
+        assert_eq!(
+            m.object_ref(),
+            Some(
+                serde_json::json!({"resource": "pods", "subresource": "exec", "apiVersion": "v1"})
+            )
+        );
+        assert_eq!(Method::parse("io.k8s.get").object_ref(), None);
+    }
 
     #[test]
     fn methods_split_into_group_version_resource_subresource_verb() {
