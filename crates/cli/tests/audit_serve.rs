@@ -110,7 +110,11 @@ impl Serve {
     fn echoed(&self) -> HashMap<String, usize> {
         let text = std::fs::read_to_string(self.dir.join("alerts.jsonl")).unwrap_or_default();
         let mut counts = HashMap::new();
-        for line in text.lines() {
+        // Complete lines only: the server may be writing the next one.
+        for line in text
+            .split_inclusive('\n')
+            .filter_map(|l| l.strip_suffix('\n'))
+        {
             let alert: serde_json::Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("a broken alert line {line:?}: {e}"));
             // The detections run too; only the echo is one alert per event.
@@ -125,7 +129,8 @@ impl Serve {
 
     fn alerts(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.dir.join("alerts.jsonl")).unwrap_or_default();
-        text.lines()
+        text.split_inclusive('\n')
+            .filter_map(|l| l.strip_suffix('\n'))
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }

@@ -55,10 +55,12 @@ impl Setup {
         self.dir.path().join("alerts.jsonl")
     }
 
-    /// The auditIDs of the echo alerts written so far.
+    /// The auditIDs of the echo alerts written so far (complete lines only: the server may
+    /// be writing the next one).
     pub fn echoed(&self) -> Vec<String> {
         let text = std::fs::read_to_string(self.output()).unwrap_or_default();
-        text.lines()
+        text.split_inclusive('\n')
+            .filter_map(|line| line.strip_suffix('\n'))
             .map(|line| {
                 let alert: serde_json::Value = serde_json::from_str(line).unwrap();
                 alert["events"][0]["auditID"].as_str().unwrap().to_string()
